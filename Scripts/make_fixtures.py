@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch golden values that the Swift test suite compares against.
+
+    python3 Scripts/make_fixtures.py            # writes Tests/Fixtures/*.safetensors
+
+Needs torch (CPU) and numpy; the test suite itself needs neither. Every input is drawn in
+float32 and every reference is computed by PyTorch in float64 from those float32 values, so
+the tests measure SwiftGAN's float32 error alone. Files are safetensors, written here by hand
+(8-byte little-endian header length, JSON header, raw little-endian data).
+
+Layer fixtures (layers.safetensors), one prefix per case:
+  linear, conv_k4s2p1, conv_k3s1p1_bias, conv_k4s1p0, convt_k4s1p0, convt_k4s2p1, convt_k3s2p1,
+  bn2d (training and eval), bn1d, relu, lrelu, tanh, sigmoid, bce1, bce0, adam.
+  Each holds x, the parameters, y, an upstream gradient dy, and dx plus the parameter gradients.
+Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
+  G forward/backward, D forward/backward, and one full training iteration as main.py does it.
+"""
+import json
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(0)
+np.random.seed(0)
+F64 = torch.float64
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'Tests', 'Fixtures')
+
+
+def save(path, tensors, metadata=None):
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name].detach().cpu().numpy().astype('<f4'))
+        raw = a.tobytes()
+        header[name] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header['__metadata__'] = metadata
+    text = json.dumps(header, separators=(',', ':')).encode()
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+    print(f'{path}: {len(tensors)} tensors, {offset} bytes')
+
+
+def r32(*shape, scale=1.0, shift=0.0):
+    """float32 random values, promoted to float64 for the reference computation."""
+    return (torch.randn(*shape, dtype=torch.float32) * scale + shift).to(F64)
+
+
+def run_module(prefix, module, x, out, dy=None, train=True):
+    module = module.to(F64)
+    module.train(train)
+    x = x.clone().requires_grad_(True)
+    y = module(x)
+    dy = r32(*y.shape) if dy is None else dy
+    y.backward(dy)
+    out[f'{prefix}.x'] = x
+    out[f'{prefix}.y'] = y
+    out[f'{prefix}.dy'] = dy
+    out[f'{prefix}.dx'] = x.grad
+    for name, p in module.named_parameters():
+        out[f'{prefix}.{name}'] = p
+        out[f'{prefix}.d{name}'] = p.grad
+    for name, b in module.named_buffers():
+        if b.dtype.is_floating_point:
+            out[f'{prefix}.{name}'] = b
+
+
+def set_params(module, **values):
+    for name, v in values.items():
+        getattr(module, name).data.copy_(v)
+
+
+def layers():
+    out = {}
+    m = nn.Linear(12, 7)
+    set_params(m, weight=r32(7, 12, scale=0.3), bias=r32(7, scale=0.3))
+    run_module('linear', m, r32(4, 12), out)
+
+    m = nn.Conv2d(3, 5, 4, 2, 1, bias=False)
+    set_params(m, weight=r32(5, 3, 4, 4, scale=0.2))
+    run_module('conv_k4s2p1', m, r32(3, 3, 8, 8), out)
+    m = nn.Conv2d(4, 6, 3, 1, 1, bias=True)
+    set_params(m, weight=r32(6, 4, 3, 3, scale=0.2), bias=r32(6, scale=0.2))
+    run_module('conv_k3s1p1_bias', m, r32(2, 4, 7, 5), out)
+    m = nn.Conv2d(6, 1, 4, 1, 0, bias=False)
+    set_params(m, weight=r32(1, 6, 4, 4, scale=0.2))
+    run_module('conv_k4s1p0', m, r32(3, 6, 4, 4), out)
+
+    m = nn.ConvTranspose2d(6, 5, 4, 1, 0, bias=False)
+    set_params(m, weight=r32(6, 5, 4, 4, scale=0.2))
+    run_module('convt_k4s1p0', m, r32(3, 6, 1, 1), out)
+    m = nn.ConvTranspose2d(4, 3, 4, 2, 1, bias=False)
+    set_params(m, weight=r32(4, 3, 4, 4, scale=0.2))
+    run_module('convt_k4s2p1', m, r32(2, 4, 5, 3), out)
+    m = nn.ConvTranspose2d(3, 2, 3, 2, 1, bias=False)
+    set_params(m, weight=r32(3, 2, 3, 3, scale=0.2))
+    run_module('convt_k3s2p1', m, r32(2, 3, 4, 4), out)
+
+    # BatchNorm: training mode from PyTorch's initial running statistics (0, 1), then
+    # eval mode with the running statistics that one training step left behind.
+    m = nn.BatchNorm2d(3)
+    set_params(m, weight=r32(3, scale=0.1, shift=1.0), bias=r32(3, scale=0.1))
+    run_module('bn2d', m, r32(4, 3, 5, 5, scale=2.0, shift=1.5), out)
+    m.eval()
+    x = r32(2, 3, 5, 5, scale=2.0, shift=1.5)
+    out['bn2d_eval.x'] = x
+    out['bn2d_eval.y'] = m(x)
+    m = nn.BatchNorm1d(5)
+    set_params(m, weight=r32(5, scale=0.1, shift=1.0), bias=r32(5, scale=0.1))
+    run_module('bn1d', m, r32(6, 5, scale=0.5, shift=-0.3), out)
+
+    run_module('relu', nn.ReLU(), r32(4, 3, 2, 2), out)
+    run_module('lrelu', nn.LeakyReLU(0.2), r32(4, 3, 2, 2), out)
+    run_module('tanh', nn.Tanh(), r32(4, 3, 2, 2), out)
+    run_module('sigmoid', nn.Sigmoid(), r32(4, 3, 2, 2), out)
+
+    for target in (1, 0):
+        z = r32(6, 1, 1, 1, scale=3.0).requires_grad_(True)
+        loss = F.binary_cross_entropy_with_logits(z, torch.full_like(z, float(target)))
+        loss.backward()
+        out[f'bce{target}.z'] = z
+        out[f'bce{target}.loss'] = loss.reshape(1)
+        out[f'bce{target}.dz'] = z.grad
+
+    # Adam (lr 0.01, betas (0.5, 0.999)) for three steps with given gradients.
+    p = nn.Parameter(r32(10))
+    out['adam.p0'] = p.detach().clone()
+    opt = torch.optim.Adam([p], lr=0.01, betas=(0.5, 0.999))
+    for step in range(1, 4):
+        g = r32(10)
+        p.grad = g
+        opt.step()
+        out[f'adam.g{step}'] = g
+        out[f'adam.p{step}'] = p.detach().clone()
+    save(os.path.join(OUT, 'layers.safetensors'), out)
+
+
+class G(nn.Module):
+    """pytorch/examples dcgan Generator, 32x32 variant (one stride-2 layer fewer)."""
+    def __init__(self, nz, ngf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, x):
+        return self.main(x)
+
+
+class D(nn.Module):
+    """pytorch/examples dcgan Discriminator, 32x32 variant, returning logits."""
+    def __init__(self, ndf, nc):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, 1, 4, 1, 0, bias=False))
+
+    def forward(self, x):
+        return self.main(x).view(-1, 1, 1, 1)
+
+
+def init_dcgan(m):
+    for mod in m.modules():
+        if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
+            mod.weight.data.copy_(r32(*mod.weight.shape, scale=0.02))
+        elif isinstance(mod, nn.BatchNorm2d):
+            mod.weight.data.copy_(r32(*mod.weight.shape, scale=0.02, shift=1.0))
+            mod.bias.data.zero_()
+
+
+def state(prefix, m, out):
+    for name, t in m.state_dict().items():
+        if t.dtype.is_floating_point:
+            out[f'{prefix}.{name}'] = t.clone()
+
+
+def dcgan():
+    nz, ngf, ndf, nc, n = 16, 8, 8, 3, 4
+    out = {}
+    netG, netD = G(nz, ngf, nc).to(F64), D(ndf, nc).to(F64)
+    init_dcgan(netG)
+    init_dcgan(netD)
+    state('G0', netG, out)
+    state('D0', netD, out)
+    z = r32(n, nz, 1, 1)
+    real = torch.tanh(r32(n, nc, 32, 32))
+    out['z'] = z
+    out['real'] = real
+
+    # G forward and backward against a random upstream gradient.
+    fake = netG(z)
+    dfake = r32(*fake.shape)
+    fake.backward(dfake)
+    out['G.y'] = fake
+    out['G.dy'] = dfake
+    for name, p in netG.named_parameters():
+        out[f'G.d{name}'] = p.grad.clone()
+    state('G1', netG, out)                       # running statistics after one forward
+
+    # D forward and backward, including the input gradient.
+    x = real.clone().requires_grad_(True)
+    logits = netD(x)
+    dlogits = r32(*logits.shape)
+    logits.backward(dlogits)
+    out['D.y'] = logits
+    out['D.dy'] = dlogits
+    out['D.dx'] = x.grad
+    for name, p in netD.named_parameters():
+        out[f'D.d{name}'] = p.grad.clone()
+    state('D1', netD, out)
+
+    # One full training iteration from the initial state, as main.py (BCE on logits).
+    netG, netD = G(nz, ngf, nc).to(F64), D(ndf, nc).to(F64)
+    netG.load_state_dict({k[3:]: v for k, v in out.items() if k.startswith('G0.')}, strict=False)
+    netD.load_state_dict({k[3:]: v for k, v in out.items() if k.startswith('D0.')}, strict=False)
+    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    netD.zero_grad()
+    out_real = netD(real)
+    errD_real = bce(out_real, torch.ones_like(out_real))
+    errD_real.backward()
+    fake = netG(z)
+    out_fake = netD(fake.detach())
+    errD_fake = bce(out_fake, torch.zeros_like(out_fake))
+    errD_fake.backward()
+    optD.step()
+    netG.zero_grad()
+    out_g = netD(fake)
+    errG = bce(out_g, torch.ones_like(out_g))
+    errG.backward()
+    optG.step()
+    out['step.lossD'] = (errD_real + errD_fake).reshape(1)
+    out['step.lossG'] = errG.reshape(1)
+    out['step.Dx'] = torch.sigmoid(out_real).mean().reshape(1)
+    out['step.DGz1'] = torch.sigmoid(out_fake).mean().reshape(1)
+    out['step.DGz2'] = torch.sigmoid(out_g).mean().reshape(1)
+    state('G2', netG, out)
+    state('D2', netD, out)
+    save(os.path.join(OUT, 'dcgan32.safetensors'), out,
+         {'nz': str(nz), 'ngf': str(ngf), 'ndf': str(ndf), 'nc': str(nc), 'batch': str(n), 'torch': torch.__version__})
+
+
+if __name__ == '__main__':
+    os.makedirs(OUT, exist_ok=True)
+    layers()
+    dcgan()

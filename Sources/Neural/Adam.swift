@@ -1,0 +1,42 @@
+import Foundation
+
+/// Adam (Kingma & Ba) with PyTorch's update and bias correction, over a whole arena:
+/// ```
+/// m ← β₁m + (1−β₁)g        v ← β₂v + (1−β₂)g²
+/// p ← p − (lr / (1−β₁ᵗ)) · m / (sqrt(v) / sqrt(1−β₂ᵗ) + ε)
+/// ```
+/// `step` counts completed updates; it is part of the optimizer state in checkpoints.
+public struct Adam: Sendable, Equatable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var step: Int = 0
+
+    public init(learningRate: Float = 2e-4, beta1: Float = 0.5, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// One update of every parameter in `arena` from its gradient.
+    public mutating func update(_ arena: ParameterArena) {
+        step += 1
+        let t = Double(step)
+        let correction1 = 1 - Foundation.pow(Double(beta1), t)
+        let correction2 = 1 - Foundation.pow(Double(beta2), t)
+        let stepSize = Float(Double(learningRate) / correction1)
+        let sqrtCorrection2 = Float(correction2.squareRoot())
+        let b1 = beta1, b2 = beta2, eps = epsilon
+        let p = arena.values!, g = arena.gradients!, m = arena.adamM!, v = arena.adamV!
+        for i in 0..<arena.count {
+            let gi = g[i]
+            let mi = b1 * m[i] + (1 - b1) * gi
+            let vi = b2 * v[i] + (1 - b2) * gi * gi
+            m[i] = mi
+            v[i] = vi
+            p[i] -= stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// Geometry of a 2-D convolution window as PyTorch defines it:
+/// `out = (in + 2 * padding - kernel) / stride + 1` along each spatial axis.
+public struct ConvGeometry: Equatable, Sendable {
+    public let channels: Int
+    public let height: Int, width: Int
+    public let kernel: Int, stride: Int, padding: Int
+
+    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
+        self.channels = channels; self.height = height; self.width = width
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+    }
+
+    public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    /// Rows of the column matrix: `channels * kernel * kernel`.
+    public var patch: Int { channels * kernel * kernel }
+    /// Output positions per sample: `outHeight * outWidth`.
+    public var positions: Int { outHeight * outWidth }
+}
+
+/// Batched im2col: `x (n, C, H, W)` → `cols (C*k*k, n*OH*OW)`, row-major.
+///
+/// Row `(c*k + ki)*k + kj` holds, for every sample and output position `(oh, ow)`,
+/// the input pixel `x[s, c, oh*stride - pad + ki, ow*stride - pad + kj]` or 0 outside.
+/// One GEMM against the `(OC, C*k*k)` weight matrix then convolves the whole batch.
+public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
+    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
+    let H = g.height, W = g.width
+    let rowLength = n * oh * ow
+    for c in 0..<g.channels {
+        for ki in 0..<k {
+            for kj in 0..<k {
+                let row = cols + ((c * k + ki) * k + kj) * rowLength
+                // Output columns whose input column is inside the image: ow in owLo..<owHi.
+                let owLo = max(0, (p - kj + s - 1) / s)
+                let owHi = min(ow, (W + p - kj + s - 1) / s)
+                for sample in 0..<n {
+                    let plane = x + (sample * g.channels + c) * H * W
+                    for y in 0..<oh {
+                        let out = row + (sample * oh + y) * ow
+                        let iy = y * s - p + ki
+                        if iy < 0 || iy >= H || owLo >= owHi {
+                            out.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let src = plane + iy * W
+                        if owLo > 0 { out.update(repeating: 0, count: owLo) }
+                        if s == 1 {
+                            (out + owLo).update(from: src + (owLo - p + kj), count: owHi - owLo)
+                        } else {
+                            var ix = owLo * s - p + kj
+                            for xo in owLo..<owHi {
+                                out[xo] = src[ix]
+                                ix += s
+                            }
+                        }
+                        if owHi < ow { (out + owHi).update(repeating: 0, count: ow - owHi) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Batched col2im, the adjoint of `im2col`: scatters `cols (C*k*k, n*OH*OW)` and *adds*
+/// it into `x (n, C, H, W)`. The caller zeroes `x` first when it wants a plain result.
+public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
+    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
+    let H = g.height, W = g.width
+    let rowLength = n * oh * ow
+    for c in 0..<g.channels {
+        for ki in 0..<k {
+            for kj in 0..<k {
+                let row = cols + ((c * k + ki) * k + kj) * rowLength
+                let owLo = max(0, (p - kj + s - 1) / s)
+                let owHi = min(ow, (W + p - kj + s - 1) / s)
+                if owLo >= owHi { continue }
+                for sample in 0..<n {
+                    let plane = x + (sample * g.channels + c) * H * W
+                    for y in 0..<oh {
+                        let iy = y * s - p + ki
+                        if iy < 0 || iy >= H { continue }
+                        let src = row + (sample * oh + y) * ow
+                        let dst = plane + iy * W
+                        var ix = owLo * s - p + kj
+                        for xo in owLo..<owHi {
+                            dst[ix] += src[xo]
+                            ix += s
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `(n, C, P)` → `(C, n, P)`: regroups a batch by channel so that one GEMM sees the
+/// whole batch as one matrix. `P` is the number of spatial positions.
+public func batchToChannelMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>) {
+    for s in 0..<n {
+        for ch in 0..<c {
+            (y + (ch * n + s) * p).update(from: x + (s * c + ch) * p, count: p)
+        }
+    }
+}
+
+/// `(C, n, P)` → `(n, C, P)`, the inverse of `batchToChannelMajor`.
+public func channelToBatchMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>) {
+    for s in 0..<n {
+        for ch in 0..<c {
+            (y + (s * c + ch) * p).update(from: x + (ch * n + s) * p, count: p)
+        }
+    }
+}
