@@ -1,0 +1,21 @@
+/// Fashion-MNIST from Debian's `dataset-fashion-mnist` package (gzipped IDX files):
+/// 60,000 training images of 28×28, grey, with labels 0–9.
+public enum FashionMNIST {
+    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+
+    /// Loads `train-images-idx3-ubyte.gz` and `train-labels-idx1-ubyte.gz` from `directory`
+    /// and brings the images to `size`: 28 as stored, 32 padded with two black pixels on each
+    /// side (as DCGAN code for MNIST does), or 64 (padded to 32, then resized 2×).
+    public static func load(directory: String = defaultDirectory, size: Int) throws(DataError) -> ImageDataset {
+        let images = try IDXFile(path: "\(directory)/train-images-idx3-ubyte.gz")
+        let labels = try IDXFile(path: "\(directory)/train-labels-idx1-ubyte.gz")
+        guard images.dimensions.count == 3 else { throw DataError("\(directory)/train-images-idx3-ubyte.gz: expected 3 dimensions, found \(images.dimensions)") }
+        guard labels.dimensions.count == 1, labels.dimensions[0] == images.dimensions[0] else {
+            throw DataError("\(directory)/train-labels-idx1-ubyte.gz: \(labels.dimensions) labels for \(images.dimensions[0]) images")
+        }
+        let (n, h, w) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
+        let raw = ImageDataset(count: n, channels: 1, height: h, width: w, pixels: images.bytes,
+                               labels: labels.bytes.map { Int32($0) })
+        return try Geometry.fit(raw, size: size)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Writes that never leave a partial file under the final name: the data goes to a temporary
+/// file in the same directory, is fsynced, renamed into place, and the directory is fsynced,
+/// so after a crash either the old or the new file is there, complete.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws(TrainingError) {
+        let path = url.path
+        let directory = url.deletingLastPathComponent().path
+        let temporary = "\(directory)/.\(url.lastPathComponent).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw TrainingError("\(path): cannot create \(temporary) (\(String(cString: strerror(errno))))") }
+        var failure: String?
+        data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                done += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw TrainingError("\(path): write failed (\(failure))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw TrainingError("\(path): cannot rename into place (\(reason))")
+        }
+        syncDirectory(directory)
+    }
+
+    /// fsync on the directory makes a rename durable.
+    public static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+}
+
+/// A training problem a user can act on; the message names the option or file.
+public struct TrainingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

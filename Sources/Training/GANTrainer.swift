@@ -1,0 +1,143 @@
+import Distributed
+import Models
+import Neural
+
+/// Means over the global batch of one step's losses and discriminator outputs.
+public struct StepMetrics: Sendable, Equatable {
+    /// `BCE(D(x), 1) + BCE(D(G(z)), 0)` in the D step.
+    public var lossD: Float
+    /// `BCE(D(G(z)), 1)` in the G step (non-saturating loss).
+    public var lossG: Float
+    /// Mean `σ(D(x))`, and mean `σ(D(G(z)))` before and after the D update.
+    public var realProbability: Float
+    public var fakeProbabilityBefore: Float
+    public var fakeProbabilityAfter: Float
+
+    public var isFinite: Bool {
+        [lossD, lossG, realProbability, fakeProbabilityBefore, fakeProbabilityAfter].allSatisfy(\.isFinite)
+    }
+}
+
+/// One replica of G and D with their optimizers, and the training step of DESIGN.md:
+///
+/// ```
+/// D step: D(real) → BCE(1) → backward;  fake = G(z);  D(fake) → BCE(0) → backward (D only)
+///         allreduce-average D's gradient arena → Adam(D)
+/// G step: D(fake) → BCE(1) → backward through D (input gradient only) → G backward
+///         allreduce-average G's gradient arena → Adam(G)
+/// ```
+/// Losses are means over this replica's batch `b`; averaging gradients over `R` replicas then
+/// gives the gradient of the mean over the global batch `B = R·b`, and synchronized BN makes
+/// the normalisation that of the global batch, so R replicas follow one process with batch B.
+public final class GANTrainer {
+    public let model: ModelConfig
+    public let generator: Network
+    public let discriminator: Network
+    public var optimizerG: Adam
+    public var optimizerD: Adam
+    public let communicator: Communicator
+    public let localBatch: Int
+    /// Global index of this replica's first sample within each global batch.
+    public let firstGlobalIndex: Int
+    public let seed: UInt64
+    /// `(b, C, H, W)` real images of the current step, filled by the caller.
+    public let real: Tensor
+    /// `(b, nz, 1, 1)` latent vectors of the current step (`fillLatents`).
+    public let latent: Tensor
+    /// `(b, 1, 1, 1)` gradient of the loss with respect to D's logits.
+    private let dLogits: Tensor
+    /// `(5)` metrics exchanged between replicas.
+    private let metricSums: UnsafeMutablePointer<Float>
+    /// Completed training steps.
+    public var step = 0
+
+    public init(model: ModelConfig, learningRate: Float, beta1: Float, localBatch: Int,
+                communicator: Communicator, seed: UInt64) {
+        self.model = model
+        self.communicator = communicator
+        self.localBatch = localBatch
+        self.seed = seed
+        firstGlobalIndex = communicator.rank * localBatch
+        generator = model.generator(batch: localBatch)
+        discriminator = model.discriminator(batch: localBatch)
+        generator.arena.initialize(seed: seed, network: 0)
+        discriminator.arena.initialize(seed: seed, network: 1)
+        optimizerG = Adam(learningRate: learningRate, beta1: beta1)
+        optimizerD = Adam(learningRate: learningRate, beta1: beta1)
+        if communicator.size > 1 {
+            let reducer = SynchronizedStatistics(communicator)
+            generator.context.reducer = reducer
+            discriminator.context.reducer = reducer
+        }
+        for network in [generator, discriminator] {
+            network.context.random = Philox(seed: seed)
+            network.context.firstSampleIndex = firstGlobalIndex
+        }
+        real = Tensor(model.imageShape.batch(localBatch))
+        latent = Tensor(model.latentShape.batch(localBatch))
+        dLogits = Tensor(Shape(localBatch, 1, 1, 1))
+        metricSums = .allocate(capacity: 5)
+        metricSums.initialize(repeating: 0, count: 5)
+    }
+
+    deinit { metricSums.deallocate() }
+
+    /// `z` of global sample `i` at step `t` is `normal(Philox(seed), stream latent(t), index i)`:
+    /// the same on any rank count.
+    public func fillLatents(step t: Int) {
+        let random = Philox(seed: seed)
+        let nz = model.nz
+        for s in 0..<localBatch {
+            random.normals(stream: RandomStream.latent(step: UInt64(t)), index: UInt64(firstGlobalIndex + s),
+                           into: latent.data + s * nz, count: nz)
+        }
+    }
+
+    /// One D step and one G step on `real` and `latent`; returns global-batch means.
+    public func trainStep() throws(CommunicatorError) -> StepMetrics {
+        let D = discriminator, G = generator
+        D.training = true
+        G.training = true
+
+        // (1) D step: maximise log D(x) + log(1 − D(G(z))).
+        D.arena.zeroGradients()
+        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 0)
+        let realLoss = BCEWithLogits.loss(logits: D.forward(real), target: 1, gradient: dLogits)
+        D.backward(dLogits, inputGradient: false)
+        let fake = G.forward(latent)
+        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 1)
+        let fakeLoss = BCEWithLogits.loss(logits: D.forward(fake), target: 0, gradient: dLogits)
+        D.backward(dLogits, inputGradient: false)
+        try averageGradients(D.arena)
+        optimizerD.update(D.arena)
+
+        // (2) G step: maximise log D(G(z)) through the updated D, without D weight gradients.
+        G.arena.zeroGradients()
+        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 2)
+        let generatorLoss = BCEWithLogits.loss(logits: D.forward(fake), target: 1, gradient: dLogits)
+        let dFake = D.backward(dLogits, inputGradient: true, parameterGradients: false)
+        G.backward(dFake, inputGradient: false)
+        try averageGradients(G.arena)
+        optimizerG.update(G.arena)
+        step += 1
+
+        metricSums[0] = realLoss.loss + fakeLoss.loss
+        metricSums[1] = generatorLoss.loss
+        metricSums[2] = realLoss.meanProbability
+        metricSums[3] = fakeLoss.meanProbability
+        metricSums[4] = generatorLoss.meanProbability
+        try communicator.allreduceSum(metricSums, count: 5)
+        let r = Float(communicator.size)
+        return StepMetrics(lossD: metricSums[0] / r, lossG: metricSums[1] / r, realProbability: metricSums[2] / r,
+                           fakeProbabilityBefore: metricSums[3] / r, fakeProbabilityAfter: metricSums[4] / r)
+    }
+
+    /// One allreduce over the whole gradient arena, then division by the replica count.
+    private func averageGradients(_ arena: ParameterArena) throws(CommunicatorError) {
+        guard communicator.size > 1 else { return }
+        try communicator.allreduceSum(arena.gradients, count: arena.count)
+        let scale = 1 / Float(communicator.size)
+        let g = arena.gradients!
+        for i in 0..<arena.count { g[i] *= scale }
+    }
+}
