@@ -50,7 +50,11 @@ let package = Package(
         // Tests/Fixtures holds PyTorch's golden values (Scripts/make_fixtures.py); TestSupport reads them.
         .target(name: "TestSupport", dependencies: ["Neural", "SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Models", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "TestSupport"]),
+        // Interposes malloc in the test executable to prove the step allocates nothing.
+        .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport", "AllocationCounter"]),
+        // Runs the built `swiftgan` binary as a user would.
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors"]),
     ]
 )

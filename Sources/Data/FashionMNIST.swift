@@ -1,21 +1,33 @@
+import Foundation
+
 /// Fashion-MNIST from Debian's `dataset-fashion-mnist` package (gzipped IDX files):
 /// 60,000 training images of 28×28, grey, with labels 0–9.
 public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
 
-    /// Loads `train-images-idx3-ubyte.gz` and `train-labels-idx1-ubyte.gz` from `directory`
+    /// Loads `train-images-idx3-ubyte` and `train-labels-idx1-ubyte` (each gzipped or raw) from `directory`
     /// and brings the images to `size`: 28 as stored, 32 padded with two black pixels on each
     /// side (as DCGAN code for MNIST does), or 64 (padded to 32, then resized 2×).
     public static func load(directory: String = defaultDirectory, size: Int) throws(DataError) -> ImageDataset {
-        let images = try IDXFile(path: "\(directory)/train-images-idx3-ubyte.gz")
-        let labels = try IDXFile(path: "\(directory)/train-labels-idx1-ubyte.gz")
-        guard images.dimensions.count == 3 else { throw DataError("\(directory)/train-images-idx3-ubyte.gz: expected 3 dimensions, found \(images.dimensions)") }
+        let imagesPath = try find("train-images-idx3-ubyte", in: directory)
+        let labelsPath = try find("train-labels-idx1-ubyte", in: directory)
+        let images = try IDXFile(path: imagesPath)
+        let labels = try IDXFile(path: labelsPath)
+        guard images.dimensions.count == 3 else { throw DataError("\(imagesPath): expected 3 dimensions, found \(images.dimensions)") }
         guard labels.dimensions.count == 1, labels.dimensions[0] == images.dimensions[0] else {
-            throw DataError("\(directory)/train-labels-idx1-ubyte.gz: \(labels.dimensions) labels for \(images.dimensions[0]) images")
+            throw DataError("\(labelsPath): \(labels.dimensions) labels for \(images.dimensions[0]) images")
         }
         let (n, h, w) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
         let raw = ImageDataset(count: n, channels: 1, height: h, width: w, pixels: images.bytes,
                                labels: labels.bytes.map { Int32($0) })
         return try Geometry.fit(raw, size: size)
+    }
+
+    /// `directory/name.gz` or, failing that, `directory/name`.
+    static func find(_ name: String, in directory: String) throws(DataError) -> String {
+        for candidate in ["\(directory)/\(name).gz", "\(directory)/\(name)"] where access(candidate, F_OK) == 0 {
+            return candidate
+        }
+        throw DataError("\(directory): neither \(name).gz nor \(name) is there")
     }
 }

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Neural
+import Training
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the real training step on synthetic data; under mpirun, aggregate images/s over ranks.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Batch size per rank.")
+    var batchSize = 64
+
+    @Option(help: "Timed steps.")
+    var steps = 10
+
+    @Option(help: "Untimed steps first.")
+    var warmup = 2
+
+    @Option(help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
+    var blasThreads: Int?
+
+    @Flag(help: "Print one JSON line instead of text.")
+    var json = false
+
+    func run() throws {
+        let model = modelOptions.config(defaultSize: 64)
+        do { try model.validate() } catch { throw ValidationError(error.description) }
+        guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2 (BatchNorm), got \(batchSize)") }
+        guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative, got \(warmup)") }
+        if let blasThreads {
+            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
+            BLASThreads.set(blasThreads)
+        }
+        let communicator = try makeCommunicator()
+        let result = try Benchmark(model: model, localBatch: batchSize, steps: steps, warmup: warmup).run(communicator: communicator)
+        if communicator.isRoot {
+            let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
+            if json {
+                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"step_s\":\(result.stepSeconds)}")
+            } else {
+                print(String(format: "bench: %@, %d rank(s) x %d BLAS thread(s), batch %d per rank: median step %.4f s, %.2f img/s",
+                             name, result.ranks, result.blasThreads, batchSize, result.medianStepSeconds, result.imagesPerSecond))
+            }
+        }
+        (communicator as? MPICommunicator)?.finalize()
+    }
+}

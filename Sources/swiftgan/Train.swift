@@ -1,0 +1,69 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Neural
+import Training
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train G and D; under mpirun every rank trains on its slice of each global batch.")
+
+    @Option(help: "fashion-mnist (Debian's dataset-fashion-mnist) or a directory of MNIST-format IDX files.")
+    var data = "fashion-mnist"
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Global batch size, split evenly over the ranks.")
+    var batchSize = 64
+
+    @Option(help: "Training steps (one D and one G update each). Overrides --epochs.")
+    var steps: Int?
+
+    @Option(help: "Epochs over the dataset (default 1 when --steps is not given).")
+    var epochs: Int?
+
+    @Option(help: "Seed of all randomness: initialisation, data order, latents, dropout.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Run directory for config.json, metrics.jsonl, real.png and samples/ (default runs/<data>-<model>).")
+    var runDir: String?
+
+    @Option(help: "Print a log line every N steps.")
+    var logEvery = 50
+
+    @Option(help: "Write a sample grid every N steps (and at the end).")
+    var sampleEvery = 200
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 2e-4
+
+    @Option(help: "Adam beta1.")
+    var beta1: Float = 0.5
+
+    @Option(help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
+    var blasThreads: Int?
+
+    func run() throws {
+        var config = TrainingConfig()
+        config.model = modelOptions.config(defaultSize: 32)
+        config.data = data
+        config.batchSize = batchSize
+        config.steps = steps
+        config.epochs = epochs
+        config.seed = seed
+        let dataName = data == "fashion-mnist" ? data : URL(fileURLWithPath: data).lastPathComponent
+        config.runDirectory = runDir ?? "runs/\(dataName)-\(config.model.architecture.rawValue)"
+        config.logEvery = logEvery
+        config.sampleEvery = sampleEvery
+        config.learningRate = lr
+        config.beta1 = beta1
+        try config.validate()
+        if let blasThreads {
+            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
+            BLASThreads.set(blasThreads)
+        }
+        let communicator = try makeCommunicator()
+        try TrainingRun(config: config, communicator: communicator).run()
+        (communicator as? MPICommunicator)?.finalize()
+    }
+}
