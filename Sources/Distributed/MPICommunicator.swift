@@ -61,7 +61,12 @@ public final class MPICommunicator: Communicator {
 
     public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) throws(CommunicatorError) {
         guard size > 1 else { return }
-        try check(MPI_Bcast(bytes, Int32(count), cmpi_byte(), Int32(root), comm), "MPI_Bcast")
+        var done = 0
+        while done < count {
+            let chunk = min(count - done, 1 << 30)
+            try check(MPI_Bcast(bytes + done, Int32(chunk), cmpi_byte(), Int32(root), comm), "MPI_Bcast")
+            done += chunk
+        }
     }
 
     public func allgather(_ bytes: UnsafeRawPointer, count: Int, into: UnsafeMutableRawPointer) throws(CommunicatorError) {

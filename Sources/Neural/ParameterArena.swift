@@ -54,3 +54,11 @@ public final class ParameterArena {
 
     public func slice(named name: String) -> Slice? { slices.first { $0.name == name } }
 }
+
+extension ParameterArena {
+    /// Whether every parameter is finite.
+    public var allFinite: Bool {
+        for i in 0..<count where !values[i].isFinite { return false }
+        return true
+    }
+}

@@ -12,6 +12,8 @@ public struct StepMetrics: Sendable, Equatable {
     public var realProbability: Float
     public var fakeProbabilityBefore: Float
     public var fakeProbabilityAfter: Float
+    /// Some rank was asked to stop (SIGTERM, SIGINT) during this step: every rank sees it.
+    public var stopRequested = false
 
     public var isFinite: Bool {
         [lossD, lossG, realProbability, fakeProbabilityBefore, fakeProbabilityAfter].allSatisfy(\.isFinite)
@@ -46,7 +48,7 @@ public final class GANTrainer {
     public let latent: Tensor
     /// `(b, 1, 1, 1)` gradient of the loss with respect to D's logits.
     private let dLogits: Tensor
-    /// `(5)` metrics exchanged between replicas.
+    /// `(6)` metrics and the stop flag, exchanged between replicas in one reduction.
     private let metricSums: UnsafeMutablePointer<Float>
     /// Completed training steps.
     public var step = 0
@@ -65,7 +67,7 @@ public final class GANTrainer {
         optimizerG = Adam(learningRate: learningRate, beta1: beta1)
         optimizerD = Adam(learningRate: learningRate, beta1: beta1)
         if communicator.size > 1 {
-            let reducer = SynchronizedStatistics(communicator)
+            let reducer = SynchronizedStatistics(communicator, timer: statisticsTimer)
             generator.context.reducer = reducer
             discriminator.context.reducer = reducer
         }
@@ -76,8 +78,8 @@ public final class GANTrainer {
         real = Tensor(model.imageShape.batch(localBatch))
         latent = Tensor(model.latentShape.batch(localBatch))
         dLogits = Tensor(Shape(localBatch, 1, 1, 1))
-        metricSums = .allocate(capacity: 5)
-        metricSums.initialize(repeating: 0, count: 5)
+        metricSums = .allocate(capacity: 6)
+        metricSums.initialize(repeating: 0, count: 6)
     }
 
     deinit { metricSums.deallocate() }
@@ -93,8 +95,14 @@ public final class GANTrainer {
         }
     }
 
+    /// Seconds spent in collectives (gradient averaging, metrics, synchronized BN) so far.
+    public var communicationSeconds: Double { timer.seconds + statisticsTimer.seconds }
+    private let timer = CommunicationTimer()
+    private let statisticsTimer = CommunicationTimer()
+
     /// One D step and one G step on `real` and `latent`; returns global-batch means.
-    public func trainStep() throws(CommunicatorError) -> StepMetrics {
+    /// `stopRequested` is this rank's wish to stop; the result says whether any rank has one.
+    public func trainStep(stopRequested: Bool = false) throws(CommunicatorError) -> StepMetrics {
         let D = discriminator, G = generator
         D.training = true
         G.training = true
@@ -126,16 +134,22 @@ public final class GANTrainer {
         metricSums[2] = realLoss.meanProbability
         metricSums[3] = fakeLoss.meanProbability
         metricSums[4] = generatorLoss.meanProbability
-        try communicator.allreduceSum(metricSums, count: 5)
+        metricSums[5] = stopRequested ? 1 : 0
+        let start = timer.start()
+        try communicator.allreduceSum(metricSums, count: 6)
+        timer.stop(start)
         let r = Float(communicator.size)
         return StepMetrics(lossD: metricSums[0] / r, lossG: metricSums[1] / r, realProbability: metricSums[2] / r,
-                           fakeProbabilityBefore: metricSums[3] / r, fakeProbabilityAfter: metricSums[4] / r)
+                           fakeProbabilityBefore: metricSums[3] / r, fakeProbabilityAfter: metricSums[4] / r,
+                           stopRequested: metricSums[5] > 0)
     }
 
     /// One allreduce over the whole gradient arena, then division by the replica count.
     private func averageGradients(_ arena: ParameterArena) throws(CommunicatorError) {
         guard communicator.size > 1 else { return }
+        let start = timer.start()
         try communicator.allreduceSum(arena.gradients, count: arena.count)
+        timer.stop(start)
         let scale = 1 / Float(communicator.size)
         let g = arena.gradients!
         for i in 0..<arena.count { g[i] *= scale }

@@ -1,14 +1,20 @@
 import Foundation
 
 /// `metrics.jsonl`: one JSON object per logged step, appended and flushed as it happens.
-/// A fresh run starts the file anew.
+/// A fresh run starts the file anew; a resumed run keeps the lines up to its step.
 final class MetricsLog {
     let handle: FileHandle
 
-    init(_ url: URL) throws(TrainingError) {
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-            throw TrainingError("\(url.path): cannot create")
+    init(_ url: URL, keepingThrough step: Int) throws(TrainingError) {
+        var kept = Data()
+        if step > 0, let old = try? String(contentsOf: url, encoding: .utf8) {
+            for line in old.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let s = object["step"] as? Int, s <= step else { continue }
+                kept.append(Data((line + "\n").utf8))
+            }
         }
+        try AtomicFile.write(kept, to: url)
         do {
             handle = try FileHandle(forWritingTo: url)
             try handle.seekToEnd()

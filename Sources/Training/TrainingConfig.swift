@@ -17,10 +17,42 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var runDirectory = "runs/fashion-mnist-dcgan"
     public var logEvery = 50
     public var sampleEvery = 200
+    /// A checkpoint every N steps and at the end; the newest `keep` are kept.
+    public var checkpointEvery = 500
+    public var keep = 3
+    /// `auto` (newest valid checkpoint in the run directory, else a fresh start) or a path.
+    public var resume: String?
+    /// Compare a digest of the parameters across ranks every N steps (0: never).
+    public var checkReplicasEvery = 0
     public var learningRate: Float = 2e-4
     public var beta1: Float = 0.5
 
     public init() {}
+
+    /// Each field with the option that sets it, as text: for naming what differs.
+    var fields: [(option: String, value: String)] {
+        [("--model", model.architecture.rawValue), ("--image-size", "\(model.imageSize)"), ("--channels", "\(model.channels)"),
+         ("--nz", "\(model.nz)"), ("--ngf", "\(model.ngf)"), ("--ndf", "\(model.ndf)"), ("--data", data),
+         ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"), ("--beta1", "\(beta1)"),
+         ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
+         ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
+         ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
+         ("--check-replicas", "\(checkReplicasEvery)")]
+    }
+
+    /// Options a resumed run must share with its checkpoint: everything that shapes the
+    /// model, the data order and the optimizer. Steps, epochs, logging, checkpointing and the
+    /// rank count may change.
+    static let resumeInvariant: Set<String> = ["--model", "--image-size", "--channels", "--nz", "--ngf", "--ndf", "--data",
+                                               "--batch-size", "--seed", "--lr", "--beta1"]
+
+    /// `(option, mine, theirs)` for each field among `options` that differs from `other`.
+    func differences(from other: TrainingConfig, among options: Set<String>? = nil) -> [(String, String, String)] {
+        zip(fields, other.fields).compactMap { mine, theirs in
+            guard options?.contains(mine.option) ?? true, mine.value != theirs.value else { return nil }
+            return (mine.option, mine.value, theirs.value)
+        }
+    }
 
     /// Checks every field a user sets; each message names its option.
     public func validate() throws(TrainingError) {
@@ -33,6 +65,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard learningRate > 0, learningRate.isFinite else { throw TrainingError("--lr must be a positive number, got \(learningRate)") }
         guard beta1 >= 0, beta1 < 1 else { throw TrainingError("--beta1 must be in [0, 1), got \(beta1)") }
         guard !runDirectory.isEmpty else { throw TrainingError("--run-dir must not be empty") }
+        guard checkpointEvery > 0 else { throw TrainingError("--checkpoint-every must be positive, got \(checkpointEvery)") }
+        guard keep > 0 else { throw TrainingError("--keep must be positive, got \(keep)") }
+        guard checkReplicasEvery >= 0 else { throw TrainingError("--check-replicas must not be negative, got \(checkReplicasEvery)") }
+        if let resume, resume.isEmpty { throw TrainingError("--resume needs auto or a checkpoint path") }
     }
 
     /// Total steps for a dataset with `stepsPerEpoch` global batches per epoch.

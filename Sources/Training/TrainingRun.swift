@@ -26,24 +26,30 @@ public final class TrainingRun {
     @discardableResult
     public func run() throws -> StepMetrics? {
         try config.validate()
+        try agreeOnConfiguration()
         let model = config.model
         let dataset = try DatasetSource.load(config.data, size: model.imageSize, channels: model.channels)
         let sampler: GlobalBatchSampler
         do {
             sampler = try GlobalBatchSampler(sampleCount: dataset.count, globalBatch: config.batchSize,
                                              rank: communicator.rank, ranks: communicator.size, seed: config.seed)
-        } catch { throw TrainingError(error.description) }
+        } catch { throw TrainingError(error.description, collective: true) }
         let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
         let trainer = GANTrainer(model: model, learningRate: config.learningRate, beta1: config.beta1,
                                  localBatch: sampler.localBatch, communicator: communicator, seed: config.seed)
+        let store = CheckpointStore(runDirectory: runDirectory, keep: config.keep)
         try prepareRunDirectory()
         reportStart(trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
+        let resumed = try resumeIfAsked(trainer, store: store)
+        try ReplicaState.broadcast(trainer)
+        try ReplicaState.verifyIdentical(trainer, step: trainer.step)
         if communicator.isRoot {
             try AtomicFile.write(config.json(), to: runDirectory.appendingPathComponent("config.json"))
-            try writeRealGrid(dataset, sampler: sampler)
+            if !resumed { try writeRealGrid(dataset, sampler: sampler) }
         }
-        let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl")) : nil
+        let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
         let fixed = FixedLatents(model: model, seed: config.seed)
+        StopSignal.install()
 
         var last: StepMetrics?
         var intervalStart = Date()
@@ -52,17 +58,17 @@ public final class TrainingRun {
             let t = trainer.step
             dataset.fill(trainer.real, indices: sampler.indices(step: t))
             trainer.fillLatents(step: t)
-            let metrics = try trainer.trainStep()
+            let metrics = try trainer.trainStep(stopRequested: StopSignal.requested)
             last = metrics
             intervalSteps += 1
             guard metrics.isFinite else {
-                throw TrainingError("step \(t + 1): non-finite loss (loss_D \(metrics.lossD), loss_G \(metrics.lossG)); lower --lr or change --seed")
+                throw TrainingError("step \(t + 1): non-finite loss (loss_D \(metrics.lossD), loss_G \(metrics.lossG)); no checkpoint written; lower --lr or change --seed", collective: true)
             }
             let done = trainer.step
-            if done % config.logEvery == 0 || done == totalSteps {
+            let epoch = sampler.epoch(ofStep: t)
+            if done % config.logEvery == 0 || done == totalSteps || metrics.stopRequested {
                 let elapsed = Date().timeIntervalSince(intervalStart)
                 let rate = Double(intervalSteps * config.batchSize) / max(elapsed, 1e-9)
-                let epoch = sampler.epoch(ofStep: t)
                 print(String(format: "[%d/%d] epoch %d  loss_D %.4f  loss_G %.4f  D(x) %.4f  D(G(z)) %.4f / %.4f  %.1f img/s",
                              done, totalSteps, epoch, metrics.lossD, metrics.lossG, metrics.realProbability,
                              metrics.fakeProbabilityBefore, metrics.fakeProbabilityAfter, rate))
@@ -70,11 +76,84 @@ public final class TrainingRun {
                 intervalStart = Date()
                 intervalSteps = 0
             }
+            if config.checkReplicasEvery > 0 && done % config.checkReplicasEvery == 0 {
+                try ReplicaState.verifyIdentical(trainer, step: done)
+            }
             if communicator.isRoot && (done % config.sampleEvery == 0 || done == totalSteps) {
                 try writeSampleGrid(trainer: trainer, fixed: fixed, step: done)
             }
+            if done % config.checkpointEvery == 0 || done == totalSteps || metrics.stopRequested {
+                try writeCheckpoint(trainer, store: store, epoch: epoch)
+            }
+            if metrics.stopRequested {
+                print("stopped by signal after step \(done); checkpoint \(store.url(step: done).path)")
+                break
+            }
         }
         return last
+    }
+
+    /// Rank 0's configuration is the job's: every rank compares its own with it, and a rank
+    /// whose command line differs stops the job, naming the option.
+    private func agreeOnConfiguration() throws {
+        guard communicator.size > 1 else { return }
+        var text = Array(config.json())
+        var length = text.count
+        try communicator.broadcast(&length, count: MemoryLayout<Int>.size, root: 0)
+        var rootText = [UInt8](repeating: 0, count: length)
+        if communicator.isRoot { rootText = text }
+        try rootText.withUnsafeMutableBytes { raw in try communicator.broadcast(raw.baseAddress!, count: length, root: 0) }
+        text = rootText
+        guard let rootConfig = try? JSONDecoder().decode(TrainingConfig.self, from: Data(text)) else {
+            throw TrainingError("rank \(communicator.rank): cannot read rank 0's configuration")
+        }
+        if let (option, mine, theirs) = config.differences(from: rootConfig).first {
+            throw TrainingError("rank \(communicator.rank) has \(option) \(mine) but rank 0 has \(theirs); every rank must run the same command line")
+        }
+    }
+
+    /// Loads the checkpoint `--resume` names into rank 0's trainer; returns whether it did.
+    private func resumeIfAsked(_ trainer: GANTrainer, store: CheckpointStore) throws -> Bool {
+        guard let resume = config.resume else { return false }
+        var found: (Checkpoint, URL)?
+        var failure: TrainingError?
+        if communicator.isRoot {
+            if resume == "auto" {
+                found = store.newestValid(skipped: { self.print("resume: \($0)") })
+                if found == nil { print("resume: no valid checkpoint in \(store.directory.path); starting fresh") }
+            } else {
+                do { found = (try Checkpoint(contentsOf: URL(fileURLWithPath: resume)), URL(fileURLWithPath: resume)) } catch {
+                    failure = TrainingError("--resume \(resume): \(error.description)")
+                }
+            }
+            if let (checkpoint, _) = found, failure == nil,
+               let (option, mine, theirs) = config.differences(from: checkpoint.config, among: TrainingConfig.resumeInvariant).first {
+                failure = TrainingError("--resume: \(option) is \(mine) but the checkpoint was trained with \(theirs)")
+            }
+            if let (checkpoint, url) = found, failure == nil {
+                do {
+                    try checkpoint.restore(into: trainer)
+                    print("resumed from \(url.path) at step \(checkpoint.step) (written by \(checkpoint.ranks) rank\(checkpoint.ranks == 1 ? "" : "s"))")
+                } catch { failure = error }
+            }
+        }
+        // Rank 0's verdict, shared so that every rank stops or goes on together.
+        var verdict = [failure == nil ? 0.0 : 1.0, found == nil ? 0.0 : 1.0]
+        try communicator.allreduceMax(&verdict, count: 2)
+        if let failure { throw TrainingError(failure.description, collective: true) }
+        if verdict[0] > 0 { throw TrainingError("rank 0 could not resume", collective: true) }
+        return verdict[1] > 0
+    }
+
+    /// Rank 0 writes; the others wait at a barrier so that no rank runs ahead of a checkpoint.
+    private func writeCheckpoint(_ trainer: GANTrainer, store: CheckpointStore, epoch: Int) throws {
+        if communicator.isRoot {
+            guard trainer.generator.arena.allFinite && trainer.discriminator.arena.allFinite else {
+                throw TrainingError("step \(trainer.step): non-finite parameters; the last good checkpoint is kept", collective: true)
+            }
+            try store.write(Checkpoint(trainer: trainer, config: config, epoch: epoch))
+        }
+        try communicator.barrier()
     }
 
     private func prepareRunDirectory() throws(TrainingError) {

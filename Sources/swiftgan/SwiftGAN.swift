@@ -19,7 +19,7 @@ struct SwiftGAN: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
             let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            if isRootProcess { FileHandle.standardError.write(Data("error: \(text)\n".utf8)) }
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
         }
     }

@@ -34,6 +34,18 @@ struct Train: ParsableCommand {
     @Option(help: "Write a sample grid every N steps (and at the end).")
     var sampleEvery = 200
 
+    @Option(help: "Write a checkpoint every N steps (and at the end, and when stopped by SIGTERM or SIGINT).")
+    var checkpointEvery = 500
+
+    @Option(help: "Keep the newest K checkpoints.")
+    var keep = 3
+
+    @Option(help: "auto (the newest valid checkpoint in the run directory, else a fresh start) or a checkpoint path.")
+    var resume: String?
+
+    @Option(help: "Compare a digest of the parameters across ranks every N steps and stop on any difference (0: never).")
+    var checkReplicas = 0
+
     @Option(help: "Adam learning rate.")
     var lr: Float = 2e-4
 
@@ -55,6 +67,10 @@ struct Train: ParsableCommand {
         config.runDirectory = runDir ?? "runs/\(dataName)-\(config.model.architecture.rawValue)"
         config.logEvery = logEvery
         config.sampleEvery = sampleEvery
+        config.checkpointEvery = checkpointEvery
+        config.keep = keep
+        config.resume = resume
+        config.checkReplicasEvery = checkReplicas
         config.learningRate = lr
         config.beta1 = beta1
         try config.validate()
@@ -63,7 +79,11 @@ struct Train: ParsableCommand {
             BLASThreads.set(blasThreads)
         }
         let communicator = try makeCommunicator()
-        try TrainingRun(config: config, communicator: communicator).run()
+        do {
+            try TrainingRun(config: config, communicator: communicator).run()
+        } catch {
+            fail(error, on: communicator)
+        }
         (communicator as? MPICommunicator)?.finalize()
     }
 }

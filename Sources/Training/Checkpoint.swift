@@ -1,0 +1,150 @@
+import Foundation
+import Models
+import Neural
+import SafeTensors
+
+/// A training checkpoint in the safetensors format: everything needed to continue exactly.
+///
+/// Tensors (float32 unless noted):
+/// - `netG.<name>`, `netD.<name>`: parameters and BatchNorm buffers under pytorch/examples'
+///   `state_dict()` names (`main.0.weight`, `main.1.running_mean`, `main.1.num_batches_tracked`
+///   as int64, …), so that after stripping the prefix PyTorch's `load_state_dict(strict=True)`
+///   accepts them;
+/// - `optimizerG.exp_avg`, `optimizerG.exp_avg_sq`, and the same for D: Adam's m and v as flat
+///   arenas in parameter order.
+///
+/// `__metadata__`: `format` (`swiftgan-checkpoint`), `version`, `step`, `epoch`, `seed`,
+/// `ranks` (written with), `optimizerG.step`, `optimizerD.step`, `config` (the resolved
+/// configuration as JSON), and `payload_fnv1a64`, a checksum of the whole tensor payload.
+public struct Checkpoint {
+    public static let format = "swiftgan-checkpoint"
+    public static let version = 1
+
+    public var config: TrainingConfig
+    public var step: Int
+    public var epoch: Int
+    public var ranks: Int
+    public var file: SafeTensorsFile
+
+    // MARK: Writing
+
+    /// Captures the trainer's complete state.
+    public init(trainer: GANTrainer, config: TrainingConfig, epoch: Int) {
+        self.config = config
+        step = trainer.step
+        self.epoch = epoch
+        ranks = trainer.communicator.size
+        var file = SafeTensorsFile()
+        Self.add(trainer.generator, prefix: "netG", to: &file)
+        Self.add(trainer.discriminator, prefix: "netD", to: &file)
+        for (network, name) in [(trainer.generator, "optimizerG"), (trainer.discriminator, "optimizerD")] {
+            let arena = network.arena
+            file.add("\(name).exp_avg", shape: [arena.count], floats: UnsafeBufferPointer(start: arena.adamM, count: arena.count))
+            file.add("\(name).exp_avg_sq", shape: [arena.count], floats: UnsafeBufferPointer(start: arena.adamV, count: arena.count))
+        }
+        file.metadata = [
+            "format": Self.format,
+            "version": String(Self.version),
+            "step": String(step),
+            "epoch": String(epoch),
+            "seed": String(config.seed),
+            "ranks": String(ranks),
+            "optimizerG.step": String(trainer.optimizerG.step),
+            "optimizerD.step": String(trainer.optimizerD.step),
+            "config": String(decoding: config.json(), as: UTF8.self),
+        ]
+        file.metadata["payload_fnv1a64"] = String(Self.checksum(file), radix: 16)
+        self.file = file
+    }
+
+    /// Parameters in arena order, with each BatchNorm's buffers after its parameters, as
+    /// PyTorch's `state_dict()` orders them.
+    static func add(_ network: Network, prefix: String, to file: inout SafeTensorsFile) {
+        let arena = network.arena
+        for slice in arena.slices {
+            file.add("\(prefix).\(slice.name)", shape: slice.shape, floats: UnsafeBufferPointer(start: arena.value(slice), count: slice.count))
+            if let bn = network.batchNorms.first(where: { "\($0.name).bias" == slice.name }) {
+                file.add("\(prefix).\(bn.name).running_mean", shape: [bn.channels], floats: UnsafeBufferPointer(start: bn.runningMean, count: bn.channels))
+                file.add("\(prefix).\(bn.name).running_var", shape: [bn.channels], floats: UnsafeBufferPointer(start: bn.runningVar, count: bn.channels))
+                file.add("\(prefix).\(bn.name).num_batches_tracked", shape: [], int64s: [Int64(bn.batchesTracked)])
+            }
+        }
+    }
+
+    /// FNV-1a (64-bit) over every tensor's bytes in file order.
+    static func checksum(_ file: SafeTensorsFile) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for name in file.names {
+            file[name]!.data.withUnsafeBytes { raw in
+                for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            }
+        }
+        return hash
+    }
+
+    public func serialized() -> Data { file.serialized() }
+
+    // MARK: Reading
+
+    /// Reads and validates a checkpoint: format, version, checksum, and the configuration.
+    public init(contentsOf url: URL) throws(TrainingError) {
+        do { file = try SafeTensorsFile(contentsOf: url) } catch { throw TrainingError(error.description) }
+        let path = url.path
+        let meta = file.metadata
+        guard meta["format"] == Self.format else { throw TrainingError("\(path): not a SwiftGAN checkpoint (format \(meta["format"] ?? "missing"))") }
+        guard let version = meta["version"].flatMap(Int.init), version == Self.version else {
+            throw TrainingError("\(path): checkpoint version \(meta["version"] ?? "missing") is not supported (this build reads version \(Self.version))")
+        }
+        guard let stored = meta["payload_fnv1a64"].flatMap({ UInt64($0, radix: 16) }), stored == Self.checksum(file) else {
+            throw TrainingError("\(path): checksum mismatch; the checkpoint is corrupt")
+        }
+        guard let step = meta["step"].flatMap(Int.init), let epoch = meta["epoch"].flatMap(Int.init),
+              let ranks = meta["ranks"].flatMap(Int.init), let configText = meta["config"] else {
+            throw TrainingError("\(path): checkpoint metadata is incomplete")
+        }
+        do { config = try JSONDecoder().decode(TrainingConfig.self, from: Data(configText.utf8)) } catch {
+            throw TrainingError("\(path): checkpoint configuration is unreadable")
+        }
+        self.step = step
+        self.epoch = epoch
+        self.ranks = ranks
+    }
+
+    /// Loads the complete state into `trainer`, whose networks must have this checkpoint's shapes.
+    public func restore(into trainer: GANTrainer) throws(TrainingError) {
+        for (network, prefix) in [(trainer.generator, "netG"), (trainer.discriminator, "netD")] {
+            let arena = network.arena
+            for slice in arena.slices {
+                try copy("\(prefix).\(slice.name)", shape: slice.shape, into: arena.value(slice))
+            }
+            for bn in network.batchNorms {
+                try copy("\(prefix).\(bn.name).running_mean", shape: [bn.channels], into: bn.runningMean)
+                try copy("\(prefix).\(bn.name).running_var", shape: [bn.channels], into: bn.runningVar)
+                do {
+                    let tracked = try file.int64s("\(prefix).\(bn.name).num_batches_tracked")
+                    guard tracked.count == 1 else { throw TrainingError("\(prefix).\(bn.name).num_batches_tracked is not a scalar") }
+                    bn.batchesTracked = Int(tracked[0])
+                } catch let error as TrainingError { throw error } catch { throw TrainingError("checkpoint: \(error)") }
+            }
+            let name = prefix == "netG" ? "optimizerG" : "optimizerD"
+            try copy("\(name).exp_avg", shape: [arena.count], into: arena.adamM)
+            try copy("\(name).exp_avg_sq", shape: [arena.count], into: arena.adamV)
+        }
+        guard let g = file.metadata["optimizerG.step"].flatMap(Int.init), let d = file.metadata["optimizerD.step"].flatMap(Int.init) else {
+            throw TrainingError("checkpoint metadata lacks the optimizer steps")
+        }
+        trainer.optimizerG.step = g
+        trainer.optimizerD.step = d
+        trainer.step = step
+    }
+
+    private func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws(TrainingError) {
+        guard let entry = file[name] else { throw TrainingError("checkpoint lacks tensor \(name)") }
+        guard entry.shape == shape, entry.dtype == .f32 else {
+            throw TrainingError("checkpoint tensor \(name) is \(entry.dtype.rawValue) \(entry.shape), expected F32 \(shape)")
+        }
+        entry.data.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(destination).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import SafeTensors
+import TestSupport
+import XCTest
+
+/// Data parallelism is invisible: `mpirun -np R` with global batch B follows one process with
+/// batch B. Five steps of a small DCGAN on a fixed dataset, compared through the checkpoints
+/// every run writes at its end (parameters, BN running statistics, Adam moments) and the
+/// losses in metrics.jsonl. `--check-replicas 1` makes each MPI run verify after every step
+/// that all ranks hold bit-identical parameters and BN buffers; a difference fails the run.
+///
+/// Tolerance: 1e-4 of each tensor's largest magnitude. The runs differ only in float32
+/// summation order (gradient allreduce, BN sums); measured differences are reported.
+final class DistributedTrainingTests: XCTestCase {
+    static let tolerance = 1e-4
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dist-\(UUID().uuidString)")
+        try SyntheticIDX.write(directory: directory.appendingPathComponent("data"), count: 96)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    static var mpirun: URL? {
+        ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].map(URL.init(fileURLWithPath:))
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// As root mpirun needs these; `plm isolated` launches locally without ssh.
+    static let mpiEnvironment = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+
+    func trainArguments(_ run: String, extra: [String] = []) -> [String] {
+        ["train", "--data", directory.appendingPathComponent("data").path, "--steps", "5", "--batch-size", "12",
+         "--ngf", "8", "--ndf", "8", "--nz", "16", "--log-every", "1", "--blas-threads", "1",
+         "--run-dir", directory.appendingPathComponent(run).path] + extra
+    }
+
+    func train(ranks: Int?, run: String) throws -> Command.Output {
+        guard let ranks else { return try Command.run(trainArguments(run)) }
+        let mpirun = try XCTUnwrap(Self.mpirun, "mpirun not found; Scripts/install-deps.sh installs openmpi-bin")
+        return try Command.run(["--oversubscribe", "--mca", "plm", "isolated", "-np", "\(ranks)", Command.swiftgan.path]
+                               + trainArguments(run, extra: ["--check-replicas", "1"]),
+                               executable: mpirun, environment: Self.mpiEnvironment)
+    }
+
+    func checkpoint(_ run: String) throws -> SafeTensorsFile {
+        try SafeTensorsFile(contentsOf: directory.appendingPathComponent("\(run)/checkpoints/step-0000005.safetensors"))
+    }
+
+    func losses(_ run: String) throws -> [[Float]] {
+        let text = try String(contentsOf: directory.appendingPathComponent("\(run)/metrics.jsonl"), encoding: .utf8)
+        return try text.split(separator: "\n").map { line in
+            let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return ["loss_d", "loss_g", "d_x", "d_g_z1", "d_g_z2"].map { Float(o[$0] as! Double) }
+        }
+    }
+
+    func testRanksFollowTheSingleProcessTrajectory() throws {
+        let single = try train(ranks: nil, run: "single")
+        XCTAssertEqual(single.status, 0, single.stderr)
+        let reference = try checkpoint("single")
+        let referenceLosses = try losses("single")
+        XCTAssertEqual(referenceLosses.count, 5)
+        for ranks in [2, 3] {
+            let run = "mpi\(ranks)"
+            let out = try train(ranks: ranks, run: run)
+            XCTAssertEqual(out.status, 0, "mpirun -np \(ranks): \(out.stderr)")
+            XCTAssertTrue(out.stdout.contains("\(ranks) ranks"), out.stdout)
+            let distributed = try checkpoint(run)
+            XCTAssertEqual(distributed.metadata["ranks"], "\(ranks)")
+            XCTAssertEqual(Set(distributed.names), Set(reference.names))
+            var worst = (0.0, "")
+            for name in reference.names where reference[name]!.dtype == .f32 {
+                let c = Comparison(try distributed.floats(name), try reference.floats(name))
+                if c.relative > worst.0 { worst = (c.relative, name) }
+                XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "R=\(ranks) \(name): \(c)")
+            }
+            for name in reference.names where reference[name]!.dtype == .i64 {
+                XCTAssertEqual(try distributed.int64s(name), try reference.int64s(name), name)
+            }
+            let distributedLosses = try losses(run)
+            for (step, (a, b)) in zip(distributedLosses, referenceLosses).enumerated() {
+                let c = Comparison(a, b)
+                XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "R=\(ranks) losses at step \(step + 1): \(c)")
+                if c.relative > worst.0 { worst = (c.relative, "losses") }
+            }
+            print("R=\(ranks): largest relative difference from one process \(worst.0) (\(worst.1))")
+        }
+    }
+
+    func testMismatchedBatchIsOneError() throws {
+        let mpirun = try XCTUnwrap(Self.mpirun)
+        let out = try Command.run(["--oversubscribe", "--mca", "plm", "isolated", "-np", "5", Command.swiftgan.path] + trainArguments("bad"),
+                                  executable: mpirun, environment: Self.mpiEnvironment)
+        XCTAssertNotEqual(out.status, 0)
+        XCTAssertTrue(out.stderr.contains("error: --batch-size 12 is not divisible by the 5 ranks"), out.stderr)
+        XCTAssertEqual(out.stderr.components(separatedBy: "error:").count - 1, 1, "one error line: \(out.stderr)")
+    }
+}
