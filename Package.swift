@@ -54,6 +54,7 @@ let package = Package(
         // Interposes malloc in the test executable to prove the step allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport", "AllocationCounter"]),
+        .testTarget(name: "FormatTests", dependencies: ["SafeTensors", "Neural"]),
         // Runs the built `swiftgan` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors"]),
     ]

@@ -112,23 +112,11 @@ public struct Checkpoint {
 
     /// Loads the complete state into `trainer`, whose networks must have this checkpoint's shapes.
     public func restore(into trainer: GANTrainer) throws(TrainingError) {
-        for (network, prefix) in [(trainer.generator, "netG"), (trainer.discriminator, "netD")] {
-            let arena = network.arena
-            for slice in arena.slices {
-                try copy("\(prefix).\(slice.name)", shape: slice.shape, into: arena.value(slice))
-            }
-            for bn in network.batchNorms {
-                try copy("\(prefix).\(bn.name).running_mean", shape: [bn.channels], into: bn.runningMean)
-                try copy("\(prefix).\(bn.name).running_var", shape: [bn.channels], into: bn.runningVar)
-                do {
-                    let tracked = try file.int64s("\(prefix).\(bn.name).num_batches_tracked")
-                    guard tracked.count == 1 else { throw TrainingError("\(prefix).\(bn.name).num_batches_tracked is not a scalar") }
-                    bn.batchesTracked = Int(tracked[0])
-                } catch let error as TrainingError { throw error } catch { throw TrainingError("checkpoint: \(error)") }
-            }
-            let name = prefix == "netG" ? "optimizerG" : "optimizerD"
-            try copy("\(name).exp_avg", shape: [arena.count], into: arena.adamM)
-            try copy("\(name).exp_avg_sq", shape: [arena.count], into: arena.adamV)
+        try restore(trainer.generator, prefix: "netG")
+        try restore(trainer.discriminator, prefix: "netD")
+        for (network, name) in [(trainer.generator, "optimizerG"), (trainer.discriminator, "optimizerD")] {
+            try copy("\(name).exp_avg", shape: [network.arena.count], into: network.arena.adamM)
+            try copy("\(name).exp_avg_sq", shape: [network.arena.count], into: network.arena.adamV)
         }
         guard let g = file.metadata["optimizerG.step"].flatMap(Int.init), let d = file.metadata["optimizerD.step"].flatMap(Int.init) else {
             throw TrainingError("checkpoint metadata lacks the optimizer steps")
@@ -136,6 +124,22 @@ public struct Checkpoint {
         trainer.optimizerG.step = g
         trainer.optimizerD.step = d
         trainer.step = step
+    }
+
+    /// Loads one network's parameters and BatchNorm buffers (`prefix`: `netG` or `netD`).
+    public func restore(_ network: Network, prefix: String) throws(TrainingError) {
+        for slice in network.arena.slices {
+            try copy("\(prefix).\(slice.name)", shape: slice.shape, into: network.arena.value(slice))
+        }
+        for bn in network.batchNorms {
+            try copy("\(prefix).\(bn.name).running_mean", shape: [bn.channels], into: bn.runningMean)
+            try copy("\(prefix).\(bn.name).running_var", shape: [bn.channels], into: bn.runningVar)
+            let name = "\(prefix).\(bn.name).num_batches_tracked"
+            guard let entry = file[name], entry.dtype == .i64, entry.count == 1 else {
+                throw TrainingError("checkpoint lacks the int64 scalar \(name)")
+            }
+            bn.batchesTracked = Int(entry.data.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
+        }
     }
 
     private func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws(TrainingError) {

@@ -1,14 +1,16 @@
 import Foundation
 import Synchronization
 
-/// SIGTERM or SIGINT (Slurm preemption, Ctrl-C): the first asks the job to finish its step,
-/// write a checkpoint and exit 0; a second exits at once with status 130.
+/// SIGTERM, SIGINT or SIGUSR1 (Slurm preemption, Ctrl-C, Slurm's `--signal=USR1@T` warning):
+/// the first asks the job to finish its step, write a checkpoint and exit 0; a second exits at
+/// once with status 130. mpirun forwards SIGUSR1 to every rank and lets the job finish; a
+/// SIGTERM sent to mpirun itself is forwarded too, but mpirun then reports failure on its own.
 public enum StopSignal {
     private static let count = Atomic<Int>(0)
 
     /// Installs the handlers; idempotent.
     public static func install() {
-        for sig in [SIGTERM, SIGINT] {
+        for sig in [SIGTERM, SIGINT, SIGUSR1] {
             signal(sig) { _ in
                 if StopSignal.count.add(1, ordering: .relaxed).newValue > 1 { _exit(130) }
             }

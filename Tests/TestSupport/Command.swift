@@ -22,33 +22,85 @@ public struct Command {
     /// Runs `executable arguments…` (by default `swiftgan`) with extra `environment`, killing it after `timeout` seconds.
     public static func run(_ arguments: [String], executable: URL = swiftgan, environment: [String: String] = [:],
                            timeout: TimeInterval = 300) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("command-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        defer { try? out.close(); try? err.close() }
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
-            if Date() > deadline {
-                process.terminate()
-                process.waitUntilExit()
-                throw CommandTimeout(command: ([executable.path] + arguments).joined(separator: " "), seconds: timeout)
-            }
-            usleep(20_000)
+        try start(arguments, executable: executable, environment: environment).wait(timeout: timeout)
+    }
+
+    /// Starts `executable arguments…` with its output going to temporary files.
+    public static func start(_ arguments: [String], executable: URL = swiftgan, environment: [String: String] = [:]) throws -> Running {
+        try Running(arguments, executable: executable, environment: environment)
+    }
+
+    /// A started process whose output can be read while it runs.
+    public final class Running {
+        public let process = Process()
+        let scratch: URL
+        let outURL: URL, errURL: URL
+        let out: FileHandle, err: FileHandle
+        let commandLine: String
+
+        init(_ arguments: [String], executable: URL, environment: [String: String]) throws {
+            commandLine = ([executable.path] + arguments).joined(separator: " ")
+            process.executableURL = executable
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            scratch = FileManager.default.temporaryDirectory.appendingPathComponent("command-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            outURL = scratch.appendingPathComponent("stdout")
+            errURL = scratch.appendingPathComponent("stderr")
+            _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+            out = try FileHandle(forWritingTo: outURL)
+            err = try FileHandle(forWritingTo: errURL)
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
         }
-        return Output(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+
+        deinit {
+            if process.isRunning { process.terminate() }
+            try? out.close()
+            try? err.close()
+            try? FileManager.default.removeItem(at: scratch)
+        }
+
+        /// What it has printed to stdout so far.
+        public var stdoutSoFar: String { String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self) }
+
+        /// Waits up to `seconds` for `condition` to hold; false on time-out or exit.
+        public func waitUntil(seconds: TimeInterval, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline && process.isRunning {
+                if condition() { return true }
+                usleep(50_000)
+            }
+            return condition()
+        }
+
+        public func wait(timeout: TimeInterval) throws -> Output {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning {
+                if Date() > deadline {
+                    process.terminate()
+                    process.waitUntilExit()
+                    throw CommandTimeout(command: commandLine, seconds: timeout)
+                }
+                usleep(20_000)
+            }
+            return Output(status: process.terminationStatus,
+                          stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                          stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        }
+    }
+
+    /// Process IDs of the children of `parent` (from /proc), e.g. mpirun's ranks.
+    public static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == parent
+        }.sorted()
     }
 }
 
