@@ -39,7 +39,8 @@ public final class TrainingRun {
                                  localBatch: sampler.localBatch, communicator: communicator, seed: config.seed)
         let store = CheckpointStore(runDirectory: runDirectory, keep: config.keep)
         try prepareRunDirectory()
-        reportStart(trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
+        let launch = try LaunchReport.gather(communicator)
+        reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
         let resumed = try resumeIfAsked(trainer, store: store)
         try ReplicaState.broadcast(trainer)
         try ReplicaState.verifyIdentical(trainer, step: trainer.step)
@@ -165,10 +166,12 @@ public final class TrainingRun {
         }
     }
 
-    private func reportStart(trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int) {
+    private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int) {
         let m = config.model
         let name = m.architecture == .dcgan ? "DCGAN" : "MLP GAN"
-        print("swiftgan train: \(communicator.size) rank\(communicator.size == 1 ? "" : "s") on \(communicator.hostName), \(BLASThreads.count) BLAS thread\(BLASThreads.count == 1 ? "" : "s") per rank")
+        let lines = launch.lines
+        print("swiftgan train: \(lines[0])")
+        for warning in lines.dropFirst() { print(warning) }
         print("model: \(name) \(m.imageSize)x\(m.imageSize)x\(m.channels), nz \(m.nz), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)")
         print("data: \(config.data), \(dataset.count) images; global batch \(config.batchSize) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps per epoch, \(totalSteps) steps")
         print("run directory: \(config.runDirectory)")

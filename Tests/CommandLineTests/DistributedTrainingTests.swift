@@ -66,7 +66,11 @@ final class DistributedTrainingTests: XCTestCase {
             let run = "mpi\(ranks)"
             let out = try train(ranks: ranks, run: run)
             XCTAssertEqual(out.status, 0, "mpirun -np \(ranks): \(out.stderr)")
-            XCTAssertTrue(out.stdout.contains("\(ranks) ranks"), out.stdout)
+            XCTAssertTrue(out.stdout.contains("\(ranks) ranks on 1 host"), out.stdout)
+            XCTAssertTrue(out.stdout.contains("1 BLAS thread per rank"), out.stdout)
+            if ranks > ProcessInfo.processInfo.activeProcessorCount {
+                XCTAssertTrue(out.stdout.contains("warning: "), "oversubscription is reported: \(out.stdout)")
+            }
             let distributed = try checkpoint(run)
             XCTAssertEqual(distributed.metadata["ranks"], "\(ranks)")
             XCTAssertEqual(Set(distributed.names), Set(reference.names))
