@@ -50,12 +50,12 @@ let package = Package(
         // Tests/Fixtures holds PyTorch's golden values (Scripts/make_fixtures.py); TestSupport reads them.
         .target(name: "TestSupport", dependencies: ["Neural", "SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Models", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "CTurboJPEG", "TestSupport"]),
         // Interposes malloc in the test executable to prove the step allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport", "AllocationCounter"]),
         .testTarget(name: "FormatTests", dependencies: ["SafeTensors", "Neural"]),
         // Runs the built `swiftgan` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors", "Data"]),
     ]
 )

@@ -12,6 +12,9 @@ Layer fixtures (layers.safetensors), one prefix per case:
   linear, conv_k4s2p1, conv_k3s1p1_bias, conv_k4s1p0, convt_k4s1p0, convt_k4s2p1, convt_k3s2p1,
   bn2d (training and eval), bn1d, relu, lrelu, tanh, sigmoid, bce1, bce0, adam.
   Each holds x, the parameters, y, an upstream gradient dy, and dx plus the parameter gradients.
+Image geometry (celeba-like.jpg, celeba-like-64.png, celeba-like-crop108-64.png), where Pillow is
+  installed: a synthetic 178x218 JPEG and Pillow's Resize(64)+CenterCrop(64), and 108 centre crop +
+  Resize(64), which torchvision applies to PIL images.
 Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
   G forward/backward, D forward/backward, and one full training iteration as main.py does it.
 """
@@ -257,7 +260,35 @@ def dcgan():
          {'nz': str(nz), 'ngf': str(ngf), 'ndf': str(ndf), 'nc': str(nc), 'batch': str(n), 'torch': torch.__version__})
 
 
+def geometry():
+    try:
+        from PIL import Image, ImageDraw
+    except ImportError:
+        print('Pillow not installed: geometry fixtures not written')
+        return
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:218, 0:178]
+    base = np.stack([(x * 1.3 + y * 0.4) % 256, (y * 0.9) % 256, np.full_like(x, 90)], -1).astype(np.float32)
+    base += rng.normal(0, 12, base.shape)
+    img = Image.fromarray(np.clip(base, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for cx, cy, r, color in [(40, 60, 25, (250, 20, 20)), (120, 150, 35, (20, 240, 60)), (89, 109, 15, (255, 255, 0))]:
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=color)
+    jpeg = os.path.join(OUT, 'celeba-like.jpg')
+    img.save(jpeg, quality=90)
+    decoded = Image.open(jpeg).convert('RGB')
+    w, h = decoded.size
+    nh = int(64 * h / w)
+    resized = decoded.resize((64, nh), Image.BILINEAR)
+    top = int(round((nh - 64) / 2.0))
+    resized.crop((0, top, 64, top + 64)).save(os.path.join(OUT, 'celeba-like-64.png'))
+    left, top = int(round((w - 108) / 2.0)), int(round((h - 108) / 2.0))
+    decoded.crop((left, top, left + 108, top + 108)).resize((64, 64), Image.BILINEAR).save(os.path.join(OUT, 'celeba-like-crop108-64.png'))
+    print('geometry fixtures written')
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
     dcgan()
+    geometry()

@@ -1,17 +1,22 @@
 import Neural
 
-/// Images held as uint8 NCHW at their training size, with optional integer labels.
-/// A batch is filled by scaling `v` to `v/127.5 − 1` in [-1, 1]: the only per-batch work.
+/// Images held as uint8 NCHW at their training size, with optional integer labels, in memory
+/// or memory-mapped from a packed dataset file. A batch is filled by scaling `v` to
+/// `v/127.5 − 1` in [-1, 1]: the only per-batch work.
 public final class ImageDataset {
     public let count: Int
     public let channels: Int
     public let height: Int
     public let width: Int
     /// `(count, channels, height, width)`.
-    public let pixels: [UInt8]
+    public let pixels: UnsafeBufferPointer<UInt8>
     public let labels: [Int32]?
+    /// Keeps `pixels` alive: an owned allocation or a memory map.
+    private let storage: AnyObject
 
-    public init(count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32]?) {
+    /// A dataset over memory that `storage` keeps valid.
+    public init(count: Int, channels: Int, height: Int, width: Int, pixels: UnsafeBufferPointer<UInt8>,
+                labels: [Int32]?, storage: AnyObject) {
         precondition(pixels.count == count * channels * height * width)
         precondition(labels == nil || labels!.count == count)
         self.count = count
@@ -20,6 +25,14 @@ public final class ImageDataset {
         self.width = width
         self.pixels = pixels
         self.labels = labels
+        self.storage = storage
+    }
+
+    /// A dataset that owns a copy of `pixels`.
+    public convenience init(count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32]?) {
+        let owned = OwnedBytes(pixels)
+        self.init(count: count, channels: channels, height: height, width: width,
+                  pixels: UnsafeBufferPointer(owned.buffer), labels: labels, storage: owned)
     }
 
     public var sampleSize: Int { channels * height * width }
@@ -29,11 +42,19 @@ public final class ImageDataset {
         precondition(batch.shape.perSample == sampleSize)
         batch.setBatch(indices.count)
         let per = sampleSize
-        pixels.withUnsafeBufferPointer { src in
-            for (slot, index) in indices.enumerated() {
-                let from = src.baseAddress! + index * per, to = batch.data + slot * per
-                for j in 0..<per { to[j] = Float(from[j]) * (1 / 127.5) - 1 }
-            }
+        for (slot, index) in indices.enumerated() {
+            let from = pixels.baseAddress! + index * per, to = batch.data + slot * per
+            for j in 0..<per { to[j] = Float(from[j]) * (1 / 127.5) - 1 }
         }
     }
+}
+
+/// A heap copy of some bytes, freed with its owner.
+final class OwnedBytes {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    init(_ bytes: [UInt8]) {
+        buffer = .allocate(capacity: max(bytes.count, 1))
+        _ = buffer.initialize(from: bytes)
+    }
+    deinit { buffer.deallocate() }
 }

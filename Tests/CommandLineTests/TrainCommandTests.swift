@@ -1,3 +1,4 @@
+import Data
 import Foundation
 import TestSupport
 import XCTest
@@ -80,6 +81,43 @@ final class TrainCommandTests: XCTestCase {
 
     func testUnknownOptionIsOneLine() throws {
         try assertOneLineError(["--no-such-option"], mentions: "no-such-option")
+    }
+
+    /// prepare → packed file → train, as a CelebA user would (on synthetic PNGs).
+    func testPrepareThenTrainFromThePackedFile() throws {
+        let images = directory.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        for i in 0..<24 {
+            let pixels = (0..<(50 * 40 * 3)).map { UInt8(($0 * (i + 1)) % 256) }
+            try PNG.write(path: images.appendingPathComponent("\(i).png").path, width: 50, height: 40, channels: 3, pixels: pixels)
+        }
+        let pack = directory.appendingPathComponent("faces.pack").path
+        let prepared = try Command.run(["prepare", images.path, "--out", pack, "--size", "32"])
+        XCTAssertEqual(prepared.status, 0, prepared.stderr)
+        XCTAssertTrue(prepared.stdout.contains("prepared 24 images of 3x32x32"), prepared.stdout)
+        XCTAssertTrue(prepared.stdout.contains("skipped 0"), prepared.stdout)
+        let out = try Command.run(["train", "--data", pack, "--channels", "3", "--steps", "2", "--batch-size", "8",
+                                   "--run-dir", directory.appendingPathComponent("run").path] + small)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("24 images"), out.stdout)
+        try assertOneLineError(["--data", pack, "--channels", "3", "--image-size", "64"], mentions: "prepare it with --size 64")
+        try assertOneLineError(["--data", pack, "--channels", "1"], mentions: "--channels 1")
+        let broken = directory.appendingPathComponent("broken.pack")
+        try Data("SGANPACX and more bytes to fill a header...........................".utf8).write(to: broken)
+        try assertOneLineError(["--data", broken.path], mentions: "wrong magic")
+    }
+
+    func testPrepareErrorsAreOneLine() throws {
+        let empty = directory.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        for (args, expected) in [([empty.path], "no .png, .jpg or .jpeg"), ([empty.path, "--channels", "4"], "--channels"),
+                                 (["/nonexistent"], "no such file")] {
+            let out = try Command.run(["prepare"] + args + ["--out", directory.appendingPathComponent("x.pack").path])
+            XCTAssertNotEqual(out.status, 0)
+            XCTAssertEqual(out.stderrLines.count, 1, out.stderr)
+            XCTAssertTrue(out.stderr.contains(expected), out.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.pack").path), "no partial output")
+        }
     }
 
     func testHelpExitsZero() throws {

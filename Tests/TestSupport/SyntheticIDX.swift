@@ -29,3 +29,4 @@ public enum SyntheticIDX {
 extension Array where Element == UInt8 {
     public func write(to url: URL) throws { try Data(self).write(to: url) }
 }
+
