@@ -1,16 +1,46 @@
+import Dispatch
 @preconcurrency import CBLAS
 
 /// Row-major single-precision matrix product through OpenBLAS:
 /// `C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C`,
 /// with `op(X)` the transpose of the stored matrix when `transX` is true.
 /// `lda`, `ldb`, `ldc` are the row strides of the matrices as stored.
+/// Every call is counted in `GEMMCounter` (FLOPs and time) for the benchmark's breakdown.
 @inline(__always)
 public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                  alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                  b: UnsafePointer<Float>, ldb: Int,
                  beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let start = DispatchTime.now().uptimeNanoseconds
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    GEMMCounter.nanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
+    GEMMCounter.flops &+= UInt64(2 * m * n * k)
+}
+
+/// FLOPs and time spent in `gemm` by this process (the training loop is single-threaded
+/// outside OpenBLAS, so plain counters suffice).
+public enum GEMMCounter {
+    nonisolated(unsafe) public static var flops: UInt64 = 0
+    nonisolated(unsafe) public static var nanoseconds: UInt64 = 0
+
+    public static func reset() { flops = 0; nanoseconds = 0 }
+
+    /// sgemm throughput of this process on square `n × n` matrices, in GFLOP/s: the
+    /// practical peak the training step is measured against (median of `repeats`).
+    public static func measurePeak(n: Int = 1024, repeats: Int = 5) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: n * n), b = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: n * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(n * n) { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1; c[i] = 0 }
+        var rates: [Double] = []
+        for _ in 0..<(repeats + 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, c, Int32(n))
+            rates.append(2 * Double(n * n * n) / Double(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        return rates.dropFirst().sorted()[repeats / 2]
+    }
 }
 
 /// The BLAS thread count (OpenBLAS); mpirun's core binding makes it 1 unless told otherwise.

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A sequence of layers with one parameter arena, one workspace and one context:
 /// the engine's equivalent of `nn.Sequential`. Parameter names follow PyTorch's
 /// `state_dict()` of a Sequential called `prefix` (`main.0.weight`, `main.1.running_mean`, …).
@@ -9,6 +11,8 @@ public final class Network {
     public let context: LayerContext
     /// BatchNorm layers in order, for their running statistics.
     public let batchNorms: [BatchNorm]
+    /// When set, every layer's forward and backward time is added to it.
+    public var profile: LayerProfile?
 
     init(inputShape: Shape, layers: [Layer], arena: ParameterArena, workspace: Workspace, context: LayerContext) {
         self.inputShape = inputShape
@@ -35,6 +39,14 @@ public final class Network {
         precondition(x.shape.perSample == inputShape.perSample && x.shape.n <= maxBatch,
                      "network input \(x.shape), expected up to \(inputShape)")
         var h = x
+        if let profile {
+            for (index, layer) in layers.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                h = layer.forward(h)
+                profile.forward[index] &+= DispatchTime.now().uptimeNanoseconds - start
+            }
+            return h
+        }
         for layer in layers { h = layer.forward(h) }
         return h
     }
@@ -46,7 +58,9 @@ public final class Network {
     public func backward(_ dy: Tensor, inputGradient: Bool = true, parameterGradients: Bool = true) -> Tensor {
         var g = dy
         for index in layers.indices.reversed() {
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             g = layers[index].backward(g, inputGradient: inputGradient || index > 0, parameterGradients: parameterGradients)
+            if let profile { profile.backward[index] &+= DispatchTime.now().uptimeNanoseconds - start }
         }
         return g
     }
@@ -110,5 +124,33 @@ public final class NetworkBuilder {
 
     public func build() -> Network {
         Network(inputShape: inputShape, layers: layers, arena: arena, workspace: workspace, context: context)
+    }
+}
+
+/// Accumulated forward and backward nanoseconds per layer of one network.
+public final class LayerProfile {
+    public let names: [String]
+    public var forward: [UInt64]
+    public var backward: [UInt64]
+
+    public init(_ network: Network) {
+        names = network.layers.map { layer in
+            switch layer {
+            case let a as Activation:
+                switch a.kind {
+                case .relu: "ReLU"
+                case .leakyReLU: "LeakyReLU"
+                case .tanh: "Tanh"
+                case .sigmoid: "Sigmoid"
+                }
+            default: String(describing: type(of: layer))
+            }
+        }
+        forward = Array(repeating: 0, count: names.count)
+        backward = Array(repeating: 0, count: names.count)
+    }
+
+    public func reset() {
+        for i in names.indices { forward[i] = 0; backward[i] = 0 }
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 import Models
 import Neural
 
-/// `swiftgan bench`: the real training step on synthetic data, timed step by step.
+/// `swiftgan bench`: the real training step on synthetic data, timed step by step, with a
+/// breakdown by phase and layer, achieved GFLOP/s against a measured sgemm peak, the
+/// communication share and peak resident memory.
 public struct Benchmark {
     public struct Result: Sendable {
         public let ranks: Int
@@ -11,12 +13,29 @@ public struct Benchmark {
         public let globalBatch: Int
         /// Seconds per step, the slowest rank's time for each step.
         public let stepSeconds: [Double]
+        /// Rank 0's seconds per timed step in each phase, in report order.
+        public let phases: [(name: String, seconds: Double)]
+        /// Rank 0's per-layer seconds per step: network, layer name, forward, backward.
+        public let layers: [(network: String, name: String, forward: Double, backward: Double)]
+        /// GEMM FLOPs of one step on rank 0, and rank 0's sgemm peak in GFLOP/s.
+        public let flopsPerStep: Double
+        public let peakGFLOPS: Double
+        /// Largest peak resident set over the ranks, in MiB.
+        public let peakResidentMiB: Double
+
         public var medianStepSeconds: Double {
             let s = stepSeconds.sorted()
             return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         /// Aggregate images per second over all ranks at the median step time.
         public var imagesPerSecond: Double { Double(globalBatch) / medianStepSeconds }
+        /// All ranks' GEMM work per second at the median step.
+        public var achievedGFLOPS: Double { flopsPerStep * Double(ranks) / medianStepSeconds * 1e-9 }
+        /// Achieved over the peak of all ranks together.
+        public var peakFraction: Double { achievedGFLOPS / (peakGFLOPS * Double(ranks)) }
+        public var communicationShare: Double {
+            (phases.first { $0.name == "allreduce" }?.seconds ?? 0) / max(phases.reduce(0) { $0 + $1.seconds }, 1e-12)
+        }
     }
 
     public let model: ModelConfig
@@ -38,17 +57,65 @@ public struct Benchmark {
         for i in 0..<trainer.real.count {
             trainer.real.data[i] = 2 * random.uniform(stream: 7, index: UInt64(i / 4096), element: i % 4096) - 1
         }
+        try communicator.barrier()
+        let peak = GEMMCounter.measurePeak()
+        let profileG = LayerProfile(trainer.generator), profileD = LayerProfile(trainer.discriminator)
+        trainer.generator.profile = profileG
+        trainer.discriminator.profile = profileD
         var times: [Double] = []
+        var startComm = 0.0, startStats = 0.0, startOptimizer = 0.0, ownSeconds = 0.0
         for step in 0..<(warmup + steps) {
+            if step == warmup {
+                GEMMCounter.reset()
+                profileG.reset()
+                profileD.reset()
+                (startComm, startStats, startOptimizer) = (trainer.communicationSeconds, trainer.statisticsSeconds, trainer.optimizerSeconds)
+            }
             try communicator.barrier()
             let start = DispatchTime.now().uptimeNanoseconds
             trainer.fillLatents(step: step)
             _ = try trainer.trainStep()
             var elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            if step >= warmup { ownSeconds += elapsed }
             try communicator.allreduceMax(&elapsed, count: 1)
             if step >= warmup { times.append(elapsed) }
         }
-        return Result(ranks: communicator.size, blasThreads: BLASThreads.count,
-                      globalBatch: localBatch * communicator.size, stepSeconds: times)
+        let n = Double(steps)
+        func seconds(_ ns: UInt64) -> Double { Double(ns) * 1e-9 / n }
+        func total(_ p: LayerProfile, _ names: Set<String>) -> Double {
+            p.names.indices.filter { names.contains(p.names[$0]) }.reduce(0) { $0 + seconds(p.forward[$1] &+ p.backward[$1]) }
+        }
+        let convNames: Set<String> = ["Conv2d", "ConvTranspose2d", "Linear"]
+        let gemmSeconds = seconds(GEMMCounter.nanoseconds)
+        let communication = (trainer.communicationSeconds - startComm) / n
+        let statistics = (trainer.statisticsSeconds - startStats) / n
+        let convSeconds = total(profileG, convNames) + total(profileD, convNames)
+        let bnSeconds = total(profileG, ["BatchNorm"]) + total(profileD, ["BatchNorm"]) - statistics
+        let activationSeconds = total(profileG, ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"])
+            + total(profileD, ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"])
+        let optimizer = (trainer.optimizerSeconds - startOptimizer) / n
+        let step = ownSeconds / n
+        var phases: [(String, Double)] = [
+            ("GEMM (OpenBLAS)", gemmSeconds),
+            ("im2col/col2im/layout", convSeconds - gemmSeconds),
+            ("BatchNorm", bnSeconds),
+            ("activations", activationSeconds),
+            ("allreduce", communication),
+            ("optimizer (Adam)", optimizer),
+        ]
+        phases.append(("other (loss, latents, data)", max(step - phases.reduce(0) { $0 + $1.1 }, 0)))
+        var layers: [(String, String, Double, Double)] = []
+        for (label, p) in [("G", profileG), ("D", profileD)] {
+            for i in p.names.indices {
+                layers.append((label, "\(i) \(p.names[i])", seconds(p.forward[i]), seconds(p.backward[i])))
+            }
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        var resident = Double(usage.ru_maxrss) / 1024
+        try communicator.allreduceMax(&resident, count: 1)
+        return Result(ranks: communicator.size, blasThreads: BLASThreads.count, globalBatch: localBatch * communicator.size,
+                      stepSeconds: times, phases: phases, layers: layers, flopsPerStep: Double(GEMMCounter.flops) / n,
+                      peakGFLOPS: peak, peakResidentMiB: resident)
     }
 }

@@ -97,8 +97,13 @@ public final class GANTrainer {
 
     /// Seconds spent in collectives (gradient averaging, metrics, synchronized BN) so far.
     public var communicationSeconds: Double { timer.seconds + statisticsTimer.seconds }
+    /// Of which inside BatchNorm layers (synchronized statistics).
+    public var statisticsSeconds: Double { statisticsTimer.seconds }
+    /// Seconds spent in Adam updates so far.
+    public var optimizerSeconds: Double { optimizerTimer.seconds }
     private let timer = CommunicationTimer()
     private let statisticsTimer = CommunicationTimer()
+    private let optimizerTimer = CommunicationTimer()
 
     /// One D step and one G step on `real` and `latent`; returns global-batch means.
     /// `stopRequested` is this rank's wish to stop; the result says whether any rank has one.
@@ -117,7 +122,9 @@ public final class GANTrainer {
         let fakeLoss = BCEWithLogits.loss(logits: D.forward(fake), target: 0, gradient: dLogits)
         D.backward(dLogits, inputGradient: false)
         try averageGradients(D.arena)
+        var start = optimizerTimer.start()
         optimizerD.update(D.arena)
+        optimizerTimer.stop(start)
 
         // (2) G step: maximise log D(G(z)) through the updated D, without D weight gradients.
         G.arena.zeroGradients()
@@ -126,7 +133,9 @@ public final class GANTrainer {
         let dFake = D.backward(dLogits, inputGradient: true, parameterGradients: false)
         G.backward(dFake, inputGradient: false)
         try averageGradients(G.arena)
+        start = optimizerTimer.start()
         optimizerG.update(G.arena)
+        optimizerTimer.stop(start)
         step += 1
 
         metricSums[0] = realLoss.loss + fakeLoss.loss
@@ -135,7 +144,7 @@ public final class GANTrainer {
         metricSums[3] = fakeLoss.meanProbability
         metricSums[4] = generatorLoss.meanProbability
         metricSums[5] = stopRequested ? 1 : 0
-        let start = timer.start()
+        start = timer.start()
         try communicator.allreduceSum(metricSums, count: 6)
         timer.stop(start)
         let r = Float(communicator.size)

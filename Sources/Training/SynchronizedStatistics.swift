@@ -28,7 +28,7 @@ final class SynchronizedStatistics: StatisticsReducer {
     }
 }
 
-/// Accumulates the wall time spent in collectives.
+/// Accumulates wall time (collectives, optimizer updates).
 final class CommunicationTimer {
     private(set) var nanoseconds: UInt64 = 0
     var seconds: Double { Double(nanoseconds) * 1e-9 }

@@ -40,10 +40,23 @@ struct Bench: ParsableCommand {
         if communicator.isRoot {
             let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
             if json {
-                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"step_s\":\(result.stepSeconds)}")
+                let phases = result.phases.map { "\"\($0.name)\":\($0.seconds)" }.joined(separator: ",")
+                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
             } else {
                 print(String(format: "bench: %@, %d rank(s) x %d BLAS thread(s), batch %d per rank: median step %.4f s, %.2f img/s",
                              name, result.ranks, result.blasThreads, batchSize, result.medianStepSeconds, result.imagesPerSecond))
+                print(String(format: "GEMM work %.2f GFLOP per rank-step; achieved %.1f GFLOP/s = %.0f%% of the measured sgemm peak (%.1f GFLOP/s per rank); peak RSS %.0f MiB per rank",
+                             result.flopsPerStep * 1e-9, result.achievedGFLOPS, 100 * result.peakFraction, result.peakGFLOPS, result.peakResidentMiB))
+                let stepTotal = result.phases.reduce(0) { $0 + $1.seconds }
+                print("phase (rank 0, per step)          seconds   share")
+                for p in result.phases {
+                    print("  " + p.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %8.4f  %5.1f%%", p.seconds, 100 * p.seconds / stepTotal))
+                }
+                print("layer (rank 0, per step)          forward  backward")
+                for l in result.layers {
+                    let label = "\(l.network) \(l.name)".padding(toLength: 30, withPad: " ", startingAt: 0)
+                    print("  " + label + String(format: " %8.4f  %8.4f", l.forward, l.backward))
+                }
             }
         }
         (communicator as? MPICommunicator)?.finalize()
