@@ -3,8 +3,9 @@
 /// `OH = (H + 2*padding - k) / stride + 1`.
 ///
 /// Forward: `cols (C*k*k, n*P) = im2col(x)`, then one GEMM `Y (OC, n*P) = W · cols`,
-/// then `Y` is regrouped to NCHW. Backward recomputes `cols` rather than keeping it,
-/// so all convolutions of a network share one scratch matrix.
+/// then `Y` is regrouped to NCHW. Each layer keeps its own `cols` for the weight gradient of
+/// the backward that follows (im2col is memory-bound: recomputing it cost more than the
+/// memory); the backward's `dcols` use the network's shared scratch matrix.
 public final class Conv2d: Layer {
     public let geometry: ConvGeometry
     public let outChannels: Int
@@ -14,6 +15,8 @@ public final class Conv2d: Layer {
     public let bias: ParameterArena.Slice?
     let y: Tensor
     let dx: Tensor
+    /// `(C*k*k, n*P)`: im2col of the last forward's input.
+    private let columns: UnsafeMutablePointer<Float>
     private var x: Tensor!
 
     public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int,
@@ -29,8 +32,13 @@ public final class Conv2d: Layer {
         bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: .uniform(bound: bound)) : nil
         y = Tensor(Shape(input.n, outChannels, geometry.outHeight, geometry.outWidth))
         dx = Tensor(input)
-        workspace.require(columns: geometry.patch * input.n * geometry.positions, staging: y.capacity)
+        let columnsCount = geometry.patch * input.n * geometry.positions
+        columns = .allocate(capacity: columnsCount)
+        columns.initialize(repeating: 0, count: columnsCount)
+        workspace.require(columns: columnsCount, staging: y.capacity)
     }
+
+    deinit { columns.deallocate() }
 
     public var outputShape: Shape { y.shape }
 
@@ -38,10 +46,10 @@ public final class Conv2d: Layer {
         self.x = x
         let n = x.shape.n, g = geometry, positions = n * g.positions
         y.setBatch(n)
-        im2col(x.data, batch: n, g, into: workspace.columns)
+        im2col(x.data, batch: n, g, into: columns)
         // Y (OC, n*P) = W (OC, C*k*k) · cols (C*k*k, n*P)
         gemm(transA: false, transB: false, m: outChannels, n: positions, k: g.patch,
-             a: arena.value(weight), lda: g.patch, b: workspace.columns, ldb: positions,
+             a: arena.value(weight), lda: g.patch, b: columns, ldb: positions,
              beta: 0, c: workspace.staging, ldc: positions)
         channelToBatchMajor(workspace.staging, n: n, c: outChannels, p: g.positions, into: y.data)
         if let bias { addChannelBias(arena.value(bias), to: y) }
@@ -54,10 +62,9 @@ public final class Conv2d: Layer {
         // dY (OC, n*P), channel-major
         batchToChannelMajor(dy.data, n: n, c: outChannels, p: g.positions, into: workspace.staging)
         if parameterGradients {
-            im2col(x.data, batch: n, g, into: workspace.columns)
-            // dW (OC, C*k*k) += dY (OC, n*P) · colsᵀ (n*P, C*k*k)
+            // dW (OC, C*k*k) += dY (OC, n*P) · colsᵀ (n*P, C*k*k), with the forward's cols
             gemm(transA: false, transB: true, m: outChannels, n: g.patch, k: positions,
-                 a: workspace.staging, lda: positions, b: workspace.columns, ldb: positions,
+                 a: workspace.staging, lda: positions, b: columns, ldb: positions,
                  beta: 1, c: arena.gradient(weight), ldc: g.patch)
             if let bias { accumulateChannelSums(workspace.staging, channels: outChannels, length: positions, into: arena.gradient(bias)) }
         }

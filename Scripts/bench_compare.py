@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""SwiftGAN's `bench` beside the PyTorch reference (../shared/bench/torch_dcgan.py), same machine,
+same sitting, runs interleaved so both see the same noise; prints medians and ratios.
+
+    python3 Scripts/bench_compare.py                     # all configurations, 3 repeats
+    python3 Scripts/bench_compare.py --python /tmp/torchenv/bin/python --repeats 5 --configs 64x3
+
+Configurations (batch 64 per rank, as issue 6 states them):
+  64x3 r1: 64x64x3, 1 rank x 1 BLAS thread   vs PyTorch 1 thread
+  64x3 r2: 64x64x3, 2 ranks x 1 thread (mpirun) vs PyTorch 2 threads
+  32x1 r1 / r2: the 32x32x1 model likewise
+PyTorch is run as pytorch/examples main.py computes the step, and with --freeze-d-in-g (no D
+weight gradients in the G step, which SwiftGAN never computes). Where torch cannot be imported
+only SwiftGAN's figures are printed. Peak resident memory is each run's largest process.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SWIFTGAN = os.path.join(ROOT, '.build', 'release', 'swiftgan')
+TORCH_BENCH = os.path.join(ROOT, '..', 'shared', 'bench', 'torch_dcgan.py')
+
+
+def run(cmd, env=None):
+    """Runs cmd and returns its last JSON line."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err}")
+    line = [l for l in out.splitlines() if l.startswith('{')][-1]
+    return json.loads(line)
+
+
+def swiftgan(size, channels, ranks, steps, warmup):
+    args = [SWIFTGAN, 'bench', '--image-size', str(size), '--channels', str(channels), '--batch-size', '64',
+            '--steps', str(steps), '--warmup', str(warmup), '--json']
+    env = dict(os.environ, OPENBLAS_NUM_THREADS='1', OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1')
+    if ranks > 1:
+        args = ['mpirun', '--mca', 'plm', 'isolated', '-np', str(ranks), '--bind-to', 'core',
+                '-x', 'OPENBLAS_NUM_THREADS=1'] + args
+    r = run(args, env)
+    return r['img_per_s'], r['peak_rss_mib'], r
+
+
+def torch_bench(python, size, channels, threads, steps, warmup, freeze):
+    args = [python, TORCH_BENCH, '--size', str(size), '--channels', str(channels), '--batch', '64',
+            '--threads', str(threads), '--steps', str(steps), '--warmup', str(warmup), '--json']
+    if freeze:
+        args.append('--freeze-d-in-g')
+    script = ('import resource, runpy, sys; sys.argv = sys.argv[1:]; '
+              'runpy.run_path(sys.argv[0], run_name="__main__"); '
+              'print("{\\"rss_mib\\": %f}" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))')
+    proc = subprocess.run([python, '-c', script] + args[1:], capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr)
+    lines = [json.loads(l) for l in proc.stdout.splitlines() if l.startswith('{')]
+    result = next(l for l in lines if 'img_per_s' in l)
+    rss = next(l for l in lines if 'rss_mib' in l)['rss_mib']
+    return statistics.median(result['img_per_s']), rss
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--python', default=sys.executable, help='a Python that can import torch')
+    p.add_argument('--repeats', type=int, default=3)
+    p.add_argument('--configs', default='64x3,32x1')
+    p.add_argument('--ranks', default='1,2')
+    args = p.parse_args()
+    if not os.path.exists(SWIFTGAN):
+        sys.exit(f'{SWIFTGAN} not found: run swift build -c release first')
+    has_torch = subprocess.run([args.python, '-c', 'import torch'], capture_output=True).returncode == 0
+    if not has_torch:
+        print(f'note: {args.python} cannot import torch; printing SwiftGAN only')
+    rows = []
+    for config in args.configs.split(','):
+        size, channels = (int(v) for v in config.split('x'))
+        steps, warmup = (5, 1) if size == 64 else (10, 2)
+        for ranks in (int(r) for r in args.ranks.split(',')):
+            ours, theirs, frozen, our_rss, their_rss, breakdown = [], [], [], [], [], None
+            for _ in range(args.repeats):
+                ips, rss, breakdown = swiftgan(size, channels, ranks, steps, warmup)
+                ours.append(ips)
+                our_rss.append(rss)
+                if has_torch:
+                    ips, rss = torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False)
+                    theirs.append(ips)
+                    their_rss.append(rss)
+                    frozen.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=True)[0])
+            rows.append((config, ranks, ours, theirs, frozen, max(our_rss), max(their_rss) if their_rss else None, breakdown))
+            print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen}', flush=True)
+    print()
+    print('| model | SwiftGAN | img/s (median) | PyTorch | img/s | ratio | PyTorch, no D grads in G step | ratio | % of sgemm peak | allreduce share | RSS MiB ours / PyTorch |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for config, ranks, ours, theirs, frozen, our_rss, their_rss, b in rows:
+        m = statistics.median(ours)
+        t = statistics.median(theirs) if theirs else float('nan')
+        f = statistics.median(frozen) if frozen else float('nan')
+        layout = f'{ranks} rank{"s" if ranks > 1 else ""} x 1 thread'
+        print(f'| {config.replace("x", "x" + config.split("x")[0] + "x", 1)} | {layout} | {m:.2f} | {ranks} thread{"s" if ranks > 1 else ""} | '
+              f'{t:.2f} | {m / t:.2f} | {f:.2f} | {m / f:.2f} | {100 * b["peak_fraction"]:.0f}% | '
+              f'{100 * b["communication_share"]:.1f}% | {our_rss:.0f} / {their_rss if their_rss is None else round(their_rss)} |')
+
+
+if __name__ == '__main__':
+    main()
