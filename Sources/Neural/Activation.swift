@@ -1,8 +1,14 @@
 import Foundation
 
-/// Pointwise nonlinearities, each with its derivative:
-/// ReLU `max(x, 0)`; LeakyReLU `x > 0 ? x : slope·x`; Tanh (`dy·(1 − y²)`);
-/// Sigmoid (`dy·y·(1 − y)`). Shape is kept: `(n, ...)` → `(n, ...)`.
+/// Pointwise nonlinearities, each with its derivative written in terms of the output `y`:
+/// ReLU `max(x, 0)` (`dy·[y > 0]`); LeakyReLU `x > 0 ? x : slope·x` (`y > 0 ⇔ x > 0` for a
+/// positive slope); Tanh (`dy·(1 − y²)`); Sigmoid (`dy·y·(1 − y)`). Shape is kept.
+///
+/// In place (every activation but a network's first layer): the output overwrites the input
+/// and the input gradient overwrites the output gradient. That is safe because the derivative
+/// needs only `y`, and no layer of these networks reads its successor's input after the
+/// successor ran: convolutions and BatchNorm keep what their backward needs themselves.
+/// It saves two activation-sized buffers per nonlinearity.
 public final class Activation: Layer {
     public enum Kind: Equatable, Sendable {
         case relu
@@ -12,22 +18,27 @@ public final class Activation: Layer {
     }
 
     public let kind: Kind
-    let y: Tensor
-    let dx: Tensor
-    private var x: Tensor!
+    public let inPlace: Bool
+    public let outputShape: Shape
+    /// Own buffers when not in place.
+    private let ownY: Tensor?
+    private let ownDx: Tensor?
+    private var y: Tensor!
 
-    public init(_ kind: Kind, input: Shape) {
+    public init(_ kind: Kind, input: Shape, inPlace: Bool = false) {
+        if case let .leakyReLU(slope) = kind { precondition(slope > 0, "LeakyReLU slope must be positive") }
         self.kind = kind
-        y = Tensor(input)
-        dx = Tensor(input)
+        self.inPlace = inPlace
+        outputShape = input
+        ownY = inPlace ? nil : Tensor(input)
+        ownDx = inPlace ? nil : Tensor(input)
     }
 
-    public var outputShape: Shape { y.shape }
-
     public func forward(_ x: Tensor) -> Tensor {
-        self.x = x
-        y.setBatch(x.shape.n)
-        let src = x.data, dst = y.data, count = x.count
+        let out = ownY ?? x
+        out.setBatch(x.shape.n)
+        y = out
+        let src = x.data, dst = out.data, count = x.count
         switch kind {
         case .relu:
             for i in 0..<count { dst[i] = max(src[i], 0) }
@@ -38,25 +49,22 @@ public final class Activation: Layer {
         case .sigmoid:
             for i in 0..<count { dst[i] = 1 / (1 + Foundation.exp(-src[i])) }
         }
-        return y
+        return out
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
+        let dx = ownDx ?? dy
         dx.setBatch(dy.shape.n)
         guard inputGradient else { return dx }
-        let g = dy.data, d = dx.data, count = dy.count
+        let g = dy.data, d = dx.data, out = y.data, count = dy.count
         switch kind {
         case .relu:
-            let v = x.data
-            for i in 0..<count { d[i] = v[i] > 0 ? g[i] : 0 }
+            for i in 0..<count { d[i] = out[i] > 0 ? g[i] : 0 }
         case let .leakyReLU(slope):
-            let v = x.data
-            for i in 0..<count { d[i] = v[i] > 0 ? g[i] : g[i] * slope }
+            for i in 0..<count { d[i] = out[i] > 0 ? g[i] : g[i] * slope }
         case .tanh:
-            let out = y.data
             for i in 0..<count { d[i] = g[i] * (1 - out[i] * out[i]) }
         case .sigmoid:
-            let out = y.data
             for i in 0..<count { d[i] = g[i] * out[i] * (1 - out[i]) }
         }
         return dx

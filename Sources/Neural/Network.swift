@@ -51,7 +51,8 @@ public final class Network {
         return h
     }
 
-    /// Backpropagates `dy` through every layer of the last forward.
+    /// Backpropagates `dy` through every layer of the last forward. `dy`'s contents may be
+    /// overwritten (an in-place activation as the last layer computes its gradient there).
     /// `inputGradient: false` skips the first layer's input gradient (nothing needs it);
     /// `parameterGradients: false` leaves the arena's gradients alone (D inside the G step).
     @discardableResult
@@ -111,7 +112,8 @@ public final class NetworkBuilder {
         append(BatchNorm(name: nextName, input: shape, arena: arena, context: context, scaleInit: scaleInit))
     }
 
-    public func activation(_ kind: Activation.Kind) { append(Activation(kind, input: shape)) }
+    /// In place unless it is the first layer: the network's input belongs to the caller.
+    public func activation(_ kind: Activation.Kind) { append(Activation(kind, input: shape, inPlace: !layers.isEmpty)) }
 
     public func dropout(_ p: Float) { append(Dropout(probability: p, input: shape, context: context)) }
 

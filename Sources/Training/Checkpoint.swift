@@ -73,13 +73,9 @@ public struct Checkpoint {
 
     /// FNV-1a (64-bit) over every tensor's bytes in file order.
     static func checksum(_ file: SafeTensorsFile) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for name in file.names {
-            file[name]!.data.withUnsafeBytes { raw in
-                for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-            }
-        }
-        return hash
+        var hash = FNV1a()
+        for name in file.names { file[name]!.data.withUnsafeBytes { hash.add($0) } }
+        return hash.value
     }
 
     public func serialized() -> Data { file.serialized() }

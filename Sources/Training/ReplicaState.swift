@@ -31,18 +31,15 @@ enum ReplicaState {
 
     /// FNV-1a (64-bit) of the parameters and BatchNorm buffers of both networks.
     static func digest(_ trainer: GANTrainer) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ p: UnsafePointer<Float>, _ count: Int) {
-            for i in 0..<count { hash = (hash ^ UInt64(p[i].bitPattern)) &* 0x0000_0100_0000_01B3 }
-        }
+        var hash = FNV1a()
         for network in [trainer.generator, trainer.discriminator] {
-            mix(network.arena.values, network.arena.count)
+            hash.add(network.arena.values, count: network.arena.count)
             for bn in network.batchNorms {
-                mix(bn.runningMean, bn.channels)
-                mix(bn.runningVar, bn.channels)
+                hash.add(bn.runningMean, count: bn.channels)
+                hash.add(bn.runningVar, count: bn.channels)
             }
         }
-        return hash
+        return hash.value
     }
 
     /// Compares every rank's digest with rank 0's; the same verdict on every rank.

@@ -109,7 +109,7 @@ public final class TrainingRun {
             throw TrainingError("rank \(communicator.rank): cannot read rank 0's configuration")
         }
         if let (option, mine, theirs) = config.differences(from: rootConfig).first {
-            throw TrainingError("rank \(communicator.rank) has \(option) \(mine) but rank 0 has \(theirs); every rank must run the same command line")
+            throw TrainingError("\(option) is \(mine) on this rank but \(theirs) on rank 0; every rank must run the same command line")
         }
     }
 

@@ -19,8 +19,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Untimed steps first.")
     var warmup = 2
 
-    @Option(help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
-    var blasThreads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "Print one JSON line instead of text.")
     var json = false
@@ -31,10 +30,7 @@ struct Bench: ParsableCommand {
         guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2 (BatchNorm), got \(batchSize)") }
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative, got \(warmup)") }
-        if let blasThreads {
-            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
-            BLASThreads.set(blasThreads)
-        }
+        try threads.apply()
         let communicator = try makeCommunicator()
         let result = try Benchmark(model: model, localBatch: batchSize, steps: steps, warmup: warmup).run(communicator: communicator)
         if communicator.isRoot {

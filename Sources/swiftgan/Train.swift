@@ -52,8 +52,7 @@ struct Train: ParsableCommand {
     @Option(help: "Adam beta1.")
     var beta1: Float = 0.5
 
-    @Option(help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
-    var blasThreads: Int?
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         var config = TrainingConfig()
@@ -74,10 +73,7 @@ struct Train: ParsableCommand {
         config.learningRate = lr
         config.beta1 = beta1
         try config.validate()
-        if let blasThreads {
-            guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
-            BLASThreads.set(blasThreads)
-        }
+        try threads.apply()
         let communicator = try makeCommunicator()
         do {
             try TrainingRun(config: config, communicator: communicator).run()

@@ -93,6 +93,17 @@ final class DistributedTrainingTests: XCTestCase {
         }
     }
 
+    /// Ranks started with different command lines (an MPMD launch): the job stops with one
+    /// error naming the option, from the rank that differs, and nothing hangs.
+    func testRanksWithDifferentConfigurationsStopTheJob() throws {
+        let mpirun = try XCTUnwrap(Self.mpirun)
+        let out = try Command.run(["--oversubscribe", "--mca", "plm", "isolated", "-np", "1", Command.swiftgan.path] + trainArguments("a")
+                                  + [":", "-np", "1", Command.swiftgan.path] + trainArguments("a").map { $0 == "5" ? "7" : $0 },
+                                  executable: mpirun, environment: Self.mpiEnvironment, timeout: 120)
+        XCTAssertNotEqual(out.status, 0)
+        XCTAssertTrue(out.stderr.contains("error: rank 1: --steps is 7 on this rank but 5 on rank 0"), out.stderr)
+    }
+
     func testMismatchedBatchIsOneError() throws {
         let mpirun = try XCTUnwrap(Self.mpirun)
         let out = try Command.run(["--oversubscribe", "--mca", "plm", "isolated", "-np", "5", Command.swiftgan.path] + trainArguments("bad"),

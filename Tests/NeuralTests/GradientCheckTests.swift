@@ -73,6 +73,36 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// Behind another layer an activation runs in place (its output overwrites its input).
+    /// Smooth kinds: finite differences through a Linear in front. ReLU and LeakyReLU would put
+    /// kinks inside the stencil there; they are checked exactly against the out-of-place layer below.
+    func testSmoothActivationsInPlace() {
+        for kind in [Activation.Kind.tanh, .sigmoid] {
+            let b = NetworkBuilder(input: Shape(3, 5))
+            b.linear(8)
+            b.activation(kind)
+            let network = b.build()
+            XCTAssertTrue((network.layers[1] as! Activation).inPlace)
+            assertGradients(network, input(Shape(3, 5)))
+        }
+    }
+
+    /// In place and out of place give bit-identical outputs and input gradients.
+    func testInPlaceActivationsEqualOutOfPlace() {
+        for kind in [Activation.Kind.relu, .leakyReLU(slope: 0.2), .tanh, .sigmoid] {
+            let shape = Shape(2, 3, 4, 4)
+            let x = input(shape, seed: 4), dy = input(shape, seed: 5)
+            let outOfPlace = Activation(kind, input: shape, inPlace: false)
+            let expectedY = outOfPlace.forward(x).array
+            let expectedDx = outOfPlace.backward(dy, inputGradient: true, parameterGradients: true).array
+            let inPlace = Activation(kind, input: shape, inPlace: true)
+            let y = inPlace.forward(x)
+            XCTAssertTrue(y === x, "output overwrites the input")
+            XCTAssertEqual(y.array, expectedY, "\(kind) forward")
+            XCTAssertEqual(inPlace.backward(dy, inputGradient: true, parameterGradients: true).array, expectedDx, "\(kind) backward")
+        }
+    }
+
     func testDropoutWithAFixedMask() {
         let b = NetworkBuilder(input: Shape(4, 10))
         b.dropout(0.3)

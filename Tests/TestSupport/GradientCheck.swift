@@ -81,7 +81,10 @@ public struct GradientCheck {
         network.arena.zeroGradients()
         prepare()
         _ = network.forward(input)
-        let dx = network.backward(weights, inputGradient: true, parameterGradients: true)
+        // backward may overwrite its dy (an in-place last layer): hand it a copy of w.
+        let dy = Tensor(weights.shape)
+        dy.data.update(from: weights.data, count: weights.count)
+        let dx = network.backward(dy, inputGradient: true, parameterGradients: true)
         let inputGradient = Array(UnsafeBufferPointer(start: dx.data, count: dx.count))
         let arena = network.arena
         let parameterGradients = arena.slices.map { Array(UnsafeBufferPointer(start: arena.gradient($0), count: $0.count)) }
