@@ -9,18 +9,23 @@ public enum FashionMNIST {
     /// and brings the images to `size`: 28 as stored, 32 padded with two black pixels on each
     /// side (as DCGAN code for MNIST does), or 64 (padded to 32, then resized 2×).
     public static func load(directory: String = defaultDirectory, size: Int) throws(DataError) -> ImageDataset {
-        let imagesPath = try find("train-images-idx3-ubyte", in: directory)
-        let labelsPath = try find("train-labels-idx1-ubyte", in: directory)
+        try load(images: find("train-images-idx3-ubyte", in: directory),
+                 labels: find("train-labels-idx1-ubyte", in: directory), size: size)
+    }
+
+    /// An images IDX file `(n, h, w)` and, when given, its labels IDX file `(n)`, brought to
+    /// `size` by padding or padding and doubling (`Geometry.fit`).
+    public static func load(images imagesPath: String, labels labelsPath: String?, size: Int) throws(DataError) -> ImageDataset {
         let images = try IDXFile(path: imagesPath)
-        let labels = try IDXFile(path: labelsPath)
         guard images.dimensions.count == 3 else { throw DataError("\(imagesPath): expected 3 dimensions, found \(images.dimensions)") }
-        guard labels.dimensions.count == 1, labels.dimensions[0] == images.dimensions[0] else {
-            throw DataError("\(labelsPath): \(labels.dimensions) labels for \(images.dimensions[0]) images")
-        }
         let (n, h, w) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
-        let raw = ImageDataset(count: n, channels: 1, height: h, width: w, pixels: images.bytes,
-                               labels: labels.bytes.map { Int32($0) })
-        return try Geometry.fit(raw, size: size)
+        var labels: [Int32]?
+        if let labelsPath {
+            let l = try IDXFile(path: labelsPath)
+            guard l.dimensions == [n] else { throw DataError("\(labelsPath): \(l.dimensions) labels for \(n) images") }
+            labels = l.bytes.map { Int32($0) }
+        }
+        return try Geometry.fit(ImageDataset(count: n, channels: 1, height: h, width: w, pixels: images.bytes, labels: labels), size: size)
     }
 
     /// `directory/name.gz` or, failing that, `directory/name`.

@@ -117,17 +117,8 @@ public struct Preparation {
             let sibling = source.replacingOccurrences(of: "images-idx3", with: "labels-idx1")
             labelsPath = sibling != source && access(sibling, R_OK) == 0 ? sibling : nil
         }
-        let images = try IDXFile(path: imagesPath)
-        guard images.dimensions.count == 3 else { throw DataError("\(imagesPath): expected 3 dimensions, found \(images.dimensions)") }
-        let (n, h, w) = (images.dimensions[0], images.dimensions[1], images.dimensions[2])
-        var labels: [Int32]?
-        if let labelsPath {
-            let l = try IDXFile(path: labelsPath)
-            guard l.dimensions == [n] else { throw DataError("\(labelsPath): \(l.dimensions) labels for \(n) images") }
-            labels = l.bytes.map { Int32($0) }
-        }
-        let fitted = try Geometry.fit(ImageDataset(count: n, channels: 1, height: h, width: w, pixels: images.bytes, labels: labels),
-                                      size: geometry.size)
+        let fitted = try FashionMNIST.load(images: imagesPath, labels: labelsPath, size: geometry.size)
+        let n = fitted.count, labels = fitted.labels
         let size = geometry.size, plane = size * size
         let writer = try PackedDataset.Writer(path: output, channels: channels, height: size, width: size)
         var sample = [UInt8](repeating: 0, count: channels * plane)

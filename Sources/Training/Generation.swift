@@ -14,17 +14,9 @@ public struct Generation {
         model = checkpoint.config.model
     }
 
-    /// Latents `(count, nz)` from the fixed-latent stream of `seed`.
+    /// Latents `(count, nz)` from the fixed-latent stream of `seed` (the training grids' batch).
     public func latents(count: Int, seed: UInt64?) -> [Float] {
-        let nz = model.nz
-        var z = [Float](repeating: 0, count: count * nz)
-        let random = Philox(seed: seed ?? checkpoint.config.seed)
-        z.withUnsafeMutableBufferPointer { buffer in
-            for i in 0..<count {
-                random.normals(stream: RandomStream.fixedLatent, index: UInt64(i), into: buffer.baseAddress! + i * nz, count: nz)
-            }
-        }
-        return z
+        FixedLatents.latents(nz: model.nz, count: count, seed: seed ?? checkpoint.config.seed)
     }
 
     /// Reads latents of shape `(N, nz)` or `(N, nz, 1, 1)` from a float32 `.npy` file.
@@ -38,23 +30,8 @@ public struct Generation {
 
     /// `images (N, C, H, W)` in [-1, 1] for `latents (N·nz)`, in batches of at most 64.
     public func generate(_ latents: [Float]) throws(TrainingError) -> [Float] {
-        let nz = model.nz, count = latents.count / nz
-        let batch = min(count, 64)
-        let generator = model.generator(batch: batch)
+        let generator = model.generator(batch: min(latents.count / model.nz, 64))
         try checkpoint.restore(generator, prefix: "netG")
-        generator.training = false
-        let z = Tensor(model.latentShape.batch(batch))
-        let per = model.imageShape.perSample
-        var images = [Float](repeating: 0, count: count * per)
-        var start = 0
-        while start < count {
-            let n = min(batch, count - start)
-            z.setBatch(n)
-            latents.withUnsafeBufferPointer { z.data.update(from: $0.baseAddress! + start * nz, count: n * nz) }
-            let y = generator.forward(z)
-            images.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * per).update(from: y.data, count: n * per) }
-            start += n
-        }
-        return images
+        return FixedLatents.generate(generator, latents: latents)
     }
 }

@@ -49,7 +49,7 @@ public final class TrainingRun {
             if !resumed { try writeRealGrid(dataset, sampler: sampler) }
         }
         let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
-        let fixed = FixedLatents(model: model, seed: config.seed)
+        let fixed = FixedLatents.latents(nz: model.nz, count: 64, seed: config.seed)
         StopSignal.install()
 
         var last: StepMetrics?
@@ -186,46 +186,13 @@ public final class TrainingRun {
                              to: runDirectory.appendingPathComponent("real.png").path)
     }
 
-    private func writeSampleGrid(trainer: GANTrainer, fixed: FixedLatents, step: Int) throws(TrainingError) {
-        let images = fixed.generate(with: trainer.generator)
+    private func writeSampleGrid(trainer: GANTrainer, fixed: [Float], step: Int) throws(TrainingError) {
+        let images = FixedLatents.generate(trainer.generator, latents: fixed)
         let m = config.model
         let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d.png", step)).path
-        try SampleGrid.write(images.data, count: images.shape.n, channels: m.channels, height: m.imageSize, width: m.imageSize, to: path)
-    }
-}
-
-/// The fixed latent batch of the sample grids: 64 vectors from the seed's `fixedLatent` stream,
-/// run through G in eval mode (running BN statistics), in chunks of the replica's batch.
-final class FixedLatents {
-    let count = 64
-    let latents: Tensor
-    let images: Tensor
-    let chunk: Tensor
-
-    init(model: ModelConfig, seed: UInt64) {
-        latents = Tensor(model.latentShape.batch(count))
-        images = Tensor(model.imageShape.batch(count))
-        chunk = Tensor(model.latentShape.batch(count))
-        let random = Philox(seed: seed)
-        for i in 0..<count {
-            random.normals(stream: RandomStream.fixedLatent, index: UInt64(i), into: latents.data + i * model.nz, count: model.nz)
+        try images.withUnsafeBufferPointer { (buffer) throws(TrainingError) in
+            try SampleGrid.write(buffer.baseAddress!, count: fixed.count / m.nz, channels: m.channels, height: m.imageSize,
+                                 width: m.imageSize, to: path)
         }
-    }
-
-    func generate(with generator: Network) -> Tensor {
-        let wasTraining = generator.training
-        generator.training = false
-        defer { generator.training = wasTraining }
-        let nz = latents.shape.perSample, per = images.shape.perSample
-        var start = 0
-        while start < count {
-            let n = min(generator.maxBatch, count - start)
-            chunk.setBatch(n)
-            chunk.data.update(from: latents.data + start * nz, count: n * nz)
-            let y = generator.forward(chunk)
-            (images.data + start * per).update(from: y.data, count: n * per)
-            start += n
-        }
-        return images
     }
 }
