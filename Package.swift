@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "CTurboJPEG", "TestSupport"]),
         // Interposes malloc in the test executable to prove the step allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport", "AllocationCounter"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Distributed", "Models", "Neural", "SafeTensors", "TestSupport", "AllocationCounter"]),
         .testTarget(name: "FormatTests", dependencies: ["SafeTensors", "Neural"]),
         // Runs the built `swiftgan` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors", "Data"]),

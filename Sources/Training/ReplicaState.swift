@@ -3,10 +3,10 @@ import Neural
 
 /// The state every replica must hold identically: parameters, Adam moments and BatchNorm
 /// buffers of both networks.
-enum ReplicaState {
+public enum ReplicaState {
     /// Copies rank 0's complete state to every rank, so replicas start identical whatever
     /// each rank computed or read.
-    static func broadcast(_ trainer: GANTrainer) throws {
+    public static func broadcast(_ trainer: GANTrainer) throws {
         let c = trainer.communicator
         guard c.size > 1 else { return }
         for network in [trainer.generator, trainer.discriminator] {
@@ -30,7 +30,7 @@ enum ReplicaState {
     }
 
     /// FNV-1a (64-bit) of the parameters and BatchNorm buffers of both networks.
-    static func digest(_ trainer: GANTrainer) -> UInt64 {
+    public static func digest(_ trainer: GANTrainer) -> UInt64 {
         var hash = FNV1a()
         for network in [trainer.generator, trainer.discriminator] {
             hash.add(network.arena.values, count: network.arena.count)
@@ -43,7 +43,7 @@ enum ReplicaState {
     }
 
     /// Compares every rank's digest with rank 0's; the same verdict on every rank.
-    static func verifyIdentical(_ trainer: GANTrainer, step: Int) throws {
+    public static func verifyIdentical(_ trainer: GANTrainer, step: Int) throws {
         let c = trainer.communicator
         guard c.size > 1 else { return }
         var mine = digest(trainer)
