@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = modelOptions.config(defaultSize: 64)
+        let model = modelOptions.config(defaultSize: 64, defaultChannels: 3)
         do { try model.validate() } catch { throw ValidationError(error.description) }
         guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2 (BatchNorm), got \(batchSize)") }
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }

@@ -56,7 +56,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var config = TrainingConfig()
-        config.model = modelOptions.config(defaultSize: 32)
+        config.model = modelOptions.config(defaultSize: 32, defaultChannels: 1)
         config.data = data
         config.batchSize = batchSize
         config.steps = steps
