@@ -1,7 +1,7 @@
 /// Bringing small datasets to a training size without distorting them.
 public enum Geometry {
     /// Pads (centered, with 0 = black) when `size` is at most 4 pixels larger than the images,
-    /// as 28 → 32 for MNIST; beyond that pads to the next size and resizes by an integer factor
+    /// as 28 → 32 for MNIST; beyond that pads to the next size and enlarges by an integer factor
     /// with bilinear interpolation (28 → 32 → 64, 128).
     public static func fit(_ data: ImageDataset, size: Int) throws(DataError) -> ImageDataset {
         guard data.height == data.width else { throw DataError("images of \(data.height)×\(data.width) are not square") }
@@ -29,31 +29,16 @@ public enum Geometry {
         return ImageDataset(count: data.count, channels: data.channels, height: size, width: size, pixels: out, labels: data.labels)
     }
 
-    /// Bilinear enlargement by `factor` with pixel centres aligned as torchvision's Resize
-    /// (`align_corners=False`): source coordinate `(x + 0.5)/factor − 0.5`, clamped at the edges.
+    /// Enlargement by `factor` with `Resample` (its triangle filter is plain bilinear
+    /// interpolation with torchvision's half-pixel centres when enlarging), plane by plane.
     static func upsample(_ data: ImageDataset, factor: Int) -> ImageDataset {
         if factor == 1 { return data }
         let s = data.height, t = s * factor
-        var out = [UInt8](repeating: 0, count: data.count * data.channels * t * t)
-        var index0 = [Int](repeating: 0, count: t), index1 = [Int](repeating: 0, count: t), frac = [Float](repeating: 0, count: t)
-        for i in 0..<t {
-            let src = max((Float(i) + 0.5) / Float(factor) - 0.5, 0)
-            let i0 = min(Int(src), s - 1)
-            index0[i] = i0
-            index1[i] = min(i0 + 1, s - 1)
-            frac[i] = src - Float(i0)
-        }
+        let resampler = Resampler(width: s, height: s, toWidth: t, toHeight: t)
+        var out: [UInt8] = []
+        out.reserveCapacity(data.count * data.channels * t * t)
         for plane in 0..<(data.count * data.channels) {
-            let base = plane * s * s
-            for y in 0..<t {
-                let r0 = base + index0[y] * s, r1 = base + index1[y] * s, fy = frac[y]
-                for x in 0..<t {
-                    let fx = frac[x]
-                    let top = Float(data.pixels[r0 + index0[x]]) * (1 - fx) + Float(data.pixels[r0 + index1[x]]) * fx
-                    let bottom = Float(data.pixels[r1 + index0[x]]) * (1 - fx) + Float(data.pixels[r1 + index1[x]]) * fx
-                    out[(plane * t + y) * t + x] = UInt8(min(max((top * (1 - fy) + bottom * fy).rounded(), 0), 255))
-                }
-            }
+            out += resampler.resize(UnsafeBufferPointer(rebasing: data.pixels[(plane * s * s)..<((plane + 1) * s * s)]), channels: 1)
         }
         return ImageDataset(count: data.count, channels: data.channels, height: t, width: t, pixels: out, labels: data.labels)
     }

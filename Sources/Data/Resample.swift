@@ -7,32 +7,7 @@ public enum Resample {
     /// Interleaved `(height, width, channels)` uint8 → `(outHeight, outWidth, channels)`.
     public static func resize(_ src: UnsafeBufferPointer<UInt8>, width: Int, height: Int, channels: Int,
                               toWidth outWidth: Int, toHeight outHeight: Int) -> [UInt8] {
-        if width == outWidth && height == outHeight { return Array(src) }
-        let xs = taps(from: width, to: outWidth), ys = taps(from: height, to: outHeight)
-        // Horizontal pass: (height, outWidth, channels) in Float.
-        var rows = [Float](repeating: 0, count: height * outWidth * channels)
-        for y in 0..<height {
-            for x in 0..<outWidth {
-                let t = xs[x]
-                for c in 0..<channels {
-                    var sum: Float = 0
-                    for (k, w) in t.weights.enumerated() { sum += w * Float(src[(y * width + t.first + k) * channels + c]) }
-                    rows[(y * outWidth + x) * channels + c] = sum
-                }
-            }
-        }
-        var out = [UInt8](repeating: 0, count: outHeight * outWidth * channels)
-        for y in 0..<outHeight {
-            let t = ys[y]
-            for x in 0..<outWidth {
-                for c in 0..<channels {
-                    var sum: Float = 0
-                    for (k, w) in t.weights.enumerated() { sum += w * rows[((t.first + k) * outWidth + x) * channels + c] }
-                    out[(y * outWidth + x) * channels + c] = UInt8(min(max(sum.rounded(), 0), 255))
-                }
-            }
-        }
-        return out
+        Resampler(width: width, height: height, toWidth: outWidth, toHeight: outHeight).resize(src, channels: channels)
     }
 
     /// For each output index: the first source index and normalised weights.
@@ -59,6 +34,52 @@ public enum Resample {
         for y in 0..<h {
             let from = ((top + y) * width + left) * channels
             for j in 0..<(w * channels) { out[y * w * channels + j] = src[from + j] }
+        }
+        return out
+    }
+}
+
+/// One resizing geometry with its filter taps computed once, for many images of one size.
+public struct Resampler: Sendable {
+    public let width: Int, height: Int, outWidth: Int, outHeight: Int
+    let xs: [(first: Int, weights: [Float])]
+    let ys: [(first: Int, weights: [Float])]
+
+    public init(width: Int, height: Int, toWidth outWidth: Int, toHeight outHeight: Int) {
+        self.width = width
+        self.height = height
+        self.outWidth = outWidth
+        self.outHeight = outHeight
+        xs = Resample.taps(from: width, to: outWidth)
+        ys = Resample.taps(from: height, to: outHeight)
+    }
+
+    /// Interleaved `(height, width, channels)` uint8 → `(outHeight, outWidth, channels)`.
+    public func resize(_ src: UnsafeBufferPointer<UInt8>, channels: Int) -> [UInt8] {
+        precondition(src.count == width * height * channels)
+        if width == outWidth && height == outHeight { return Array(src) }
+        // Horizontal pass: (height, outWidth, channels) in Float.
+        var rows = [Float](repeating: 0, count: height * outWidth * channels)
+        for y in 0..<height {
+            for x in 0..<outWidth {
+                let t = xs[x]
+                for c in 0..<channels {
+                    var sum: Float = 0
+                    for (k, w) in t.weights.enumerated() { sum += w * Float(src[(y * width + t.first + k) * channels + c]) }
+                    rows[(y * outWidth + x) * channels + c] = sum
+                }
+            }
+        }
+        var out = [UInt8](repeating: 0, count: outHeight * outWidth * channels)
+        for y in 0..<outHeight {
+            let t = ys[y]
+            for x in 0..<outWidth {
+                for c in 0..<channels {
+                    var sum: Float = 0
+                    for (k, w) in t.weights.enumerated() { sum += w * rows[((t.first + k) * outWidth + x) * channels + c] }
+                    out[(y * outWidth + x) * channels + c] = UInt8(min(max(sum.rounded(), 0), 255))
+                }
+            }
         }
         return out
     }

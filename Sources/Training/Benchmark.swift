@@ -91,8 +91,8 @@ public struct Benchmark {
         let statistics = (trainer.statisticsSeconds - startStats) / n
         let convSeconds = total(profileG, convNames) + total(profileD, convNames)
         let bnSeconds = total(profileG, ["BatchNorm"]) + total(profileD, ["BatchNorm"]) - statistics
-        let activationSeconds = total(profileG, ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"])
-            + total(profileD, ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"])
+        let pointwise: Set<String> = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"]
+        let activationSeconds = total(profileG, pointwise) + total(profileD, pointwise)
         let optimizer = (trainer.optimizerSeconds - startOptimizer) / n
         let step = ownSeconds / n
         var phases: [(String, Double)] = [

@@ -46,7 +46,7 @@ public final class TrainingRun {
         try ReplicaState.verifyIdentical(trainer, step: trainer.step)
         if communicator.isRoot {
             try AtomicFile.write(config.json(), to: runDirectory.appendingPathComponent("config.json"))
-            if !resumed { try writeRealGrid(dataset, sampler: sampler) }
+            if !resumed { try writeRealGrid(dataset) }
         }
         let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
         let fixed = FixedLatents.latents(nz: model.nz, count: 64, seed: config.seed)
@@ -98,14 +98,12 @@ public final class TrainingRun {
     /// whose command line differs stops the job, naming the option.
     private func agreeOnConfiguration() throws {
         guard communicator.size > 1 else { return }
-        var text = Array(config.json())
-        var length = text.count
+        let mine = Array(config.json())
+        var length = mine.count
         try communicator.broadcast(&length, count: MemoryLayout<Int>.size, root: 0)
-        var rootText = [UInt8](repeating: 0, count: length)
-        if communicator.isRoot { rootText = text }
+        var rootText = communicator.isRoot ? mine : [UInt8](repeating: 0, count: length)
         try rootText.withUnsafeMutableBytes { raw in try communicator.broadcast(raw.baseAddress!, count: length, root: 0) }
-        text = rootText
-        guard let rootConfig = try? JSONDecoder().decode(TrainingConfig.self, from: Data(text)) else {
+        guard let rootConfig = try? JSONDecoder().decode(TrainingConfig.self, from: Data(rootText)) else {
             throw TrainingError("rank \(communicator.rank): cannot read rank 0's configuration")
         }
         if let (option, mine, theirs) = config.differences(from: rootConfig).first {
@@ -177,7 +175,8 @@ public final class TrainingRun {
         print("run directory: \(config.runDirectory)")
     }
 
-    private func writeRealGrid(_ dataset: ImageDataset, sampler: GlobalBatchSampler) throws(TrainingError) {
+    /// The first 64 images of epoch 0's order.
+    private func writeRealGrid(_ dataset: ImageDataset) throws(TrainingError) {
         let n = min(64, dataset.count)
         let images = Tensor(Shape(n, dataset.channels, dataset.height, dataset.width))
         let first = GlobalBatchSampler.permutation(count: dataset.count, seed: config.seed, epoch: 0).prefix(n)
