@@ -4,7 +4,7 @@ import Foundation
 /// PNG through libpng's simplified `png_image` API (the classic API needs setjmp).
 public enum PNG {
     /// Writes 8-bit grey (`channels` 1) or RGB (3) interleaved pixels `(height, width, channels)`
-    /// to `path`, atomically: a temporary file in the same directory, then a rename.
+    /// to `path`, atomically: a temporary file in the same directory, then `FileCommit.rename`.
     public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8]) throws(DataError) {
         precondition(channels == 1 || channels == 3)
         precondition(pixels.count == width * height * channels)
@@ -23,10 +23,7 @@ public enum PNG {
             unlink(temporary)
             throw DataError("\(path): cannot write PNG (\(message))")
         }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw DataError("\(path): cannot rename the written PNG into place (\(String(cString: strerror(errno))))")
-        }
+        try FileCommit.rename(temporary, to: path)
     }
 
     /// Reads a PNG as 8-bit grey (`channels` 1) or RGB (3), converting as libpng does.

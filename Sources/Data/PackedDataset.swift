@@ -153,14 +153,7 @@ public enum PackedDataset {
             }
             fclose(file)
             finished = true
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw DataError("--out \(path): cannot rename into place (\(reason))")
-            }
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            let fd = Foundation.open(directory, O_RDONLY | O_DIRECTORY)
-            if fd >= 0 { fsync(fd); close(fd) }
+            do { try FileCommit.rename(temporary, to: path) } catch { throw DataError("--out \(error.description)") }
         }
 
         public var count: Int { header.count }

@@ -1,3 +1,4 @@
+import Data
 import Foundation
 
 /// Writes that never leave a partial file under the final name: the data goes to a temporary
@@ -29,21 +30,7 @@ public enum AtomicFile {
             unlink(temporary)
             throw TrainingError("\(path): write failed (\(failure))")
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw TrainingError("\(path): cannot rename into place (\(reason))")
-        }
-        syncDirectory(directory)
-    }
-
-    /// fsync on the directory makes a rename durable.
-    public static func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        do { try FileCommit.rename(temporary, to: path) } catch { throw TrainingError(error.description) }
     }
 }
 
