@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// The numeric hot loops run without bounds or overflow checks in release builds.
-/// Everything that validates user input lives in other targets and keeps its checks.
+/// The numeric hot loops (the engine and the networks) run without bounds or overflow checks in
+/// release builds. Everything that parses or validates user input (Data, Storage, Training, the
+/// command line) lives in other targets and keeps its checks in the shipped binary.
 let hotLoops: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -18,7 +19,8 @@ let package = Package(
         // MARK: C libraries (module maps and shim headers only)
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        // libpng's classic reading API needs setjmp, so its reader is a small C file.
+        .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -31,14 +33,14 @@ let package = Package(
         // MARK: Collectives: the Communicator protocol, MPI and single-process implementations
         .target(name: "Distributed", dependencies: ["CMPI"]),
 
-        // MARK: Datasets: IDX, image folders, packed files, the global-batch sampler
-        .target(name: "Data", dependencies: ["CPNG", "CTurboJPEG", "CZlib", "Neural"], swiftSettings: hotLoops),
+        // MARK: Files: safe reading, atomic writes, locks, checksums, safetensors, .npy
+        .target(name: "Storage"),
 
-        // MARK: The safetensors file format (checkpoints, test fixtures)
-        .target(name: "SafeTensors"),
+        // MARK: Datasets: IDX, image folders, packed files, the global-batch sampler
+        .target(name: "Data", dependencies: ["CPNG", "CTurboJPEG", "CZlib", "Neural", "Storage"]),
 
         // MARK: The training loop and everything it writes
-        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "SafeTensors", "CPNG", "CBLAS"]),
+        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "CPNG", "CBLAS"]),
 
         // MARK: The command line
         .executableTarget(name: "swiftgan", dependencies: [
@@ -48,14 +50,14 @@ let package = Package(
 
         // MARK: Tests
         // Tests/Fixtures holds PyTorch's golden values (Scripts/make_fixtures.py); TestSupport reads them.
-        .target(name: "TestSupport", dependencies: ["Neural", "SafeTensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural", "Models", "SafeTensors", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Neural", "Storage"], path: "Tests/TestSupport"),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "Models", "Storage", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "CTurboJPEG", "TestSupport"]),
         // Interposes malloc in the test executable to prove the step allocates nothing.
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Distributed", "Models", "Neural", "SafeTensors", "TestSupport", "AllocationCounter"]),
-        .testTarget(name: "FormatTests", dependencies: ["SafeTensors", "Neural"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Distributed", "Models", "Neural", "Storage", "TestSupport", "AllocationCounter"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Neural"]),
         // Runs the built `swiftgan` binary as a user would.
-        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "SafeTensors", "Data"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Storage", "Data"]),
     ]
 )

@@ -15,6 +15,11 @@ Layer fixtures (layers.safetensors), one prefix per case:
 Image geometry (celeba-like.jpg, celeba-like-64.png, celeba-like-crop108-64.png), where Pillow is
   installed: a synthetic 178x218 JPEG and Pillow's Resize(64)+CenterCrop(64), and 108 centre crop +
   Resize(64), which torchvision applies to PIL images.
+Decoding (decoding/*.png|jpg, decoding.safetensors), where Pillow is installed: PNGs of every
+  colour model (16-bit RGB and grey, RGBA, grey+alpha, palette with tRNS, 1-bit) and a CMYK JPEG,
+  with what Pillow's convert('RGB') and convert('L') make of them. Exception, on purpose: Pillow
+  clips 16-bit grey to 255 (its I;16 -> L conversion saturates), so for grey16.png the expected
+  values are the linear scaling (the high byte) that SwiftGAN applies to every 16-bit PNG.
 Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
   G forward/backward, D forward/backward, and one full training iteration as main.py does it.
 """
@@ -22,6 +27,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 import numpy as np
 import torch
@@ -287,8 +293,63 @@ def geometry():
     print('geometry fixtures written')
 
 
+def png_file(path, w, h, bitdepth, colortype, rows, palette=None, trns=None):
+    """A minimal PNG writer (Pillow cannot write every colour model at every depth)."""
+    def chunk(t, d):
+        return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+    body = chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, bitdepth, colortype, 0, 0, 0))
+    if palette is not None:
+        body += chunk(b'PLTE', bytes(palette))
+    if trns is not None:
+        body += chunk(b'tRNS', bytes(trns))
+    raw = b''.join(b'\x00' + r for r in rows)
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + body + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+
+
+def decoding():
+    try:
+        from PIL import Image
+    except ImportError:
+        print('Pillow not installed: decoding fixtures not written')
+        return
+    rng = np.random.default_rng(11)
+    folder = os.path.join(OUT, 'decoding')
+    os.makedirs(folder, exist_ok=True)
+    w, h = 7, 5
+    out = {}
+    files = {}
+    v16 = rng.integers(0, 65536, (h, w, 3)).astype('>u2')
+    files['rgb16.png'] = (16, 2, [v16[y].tobytes() for y in range(h)], None, None)
+    g16 = rng.integers(0, 65536, (h, w)).astype('>u2')
+    files['grey16.png'] = (16, 0, [g16[y].tobytes() for y in range(h)], None, None)
+    rgba = rng.integers(0, 256, (h, w, 4)).astype(np.uint8)
+    files['rgba.png'] = (8, 6, [rgba[y].tobytes() for y in range(h)], None, None)
+    la = rng.integers(0, 256, (h, w, 2)).astype(np.uint8)
+    files['greyalpha.png'] = (8, 4, [la[y].tobytes() for y in range(h)], None, None)
+    pal = rng.integers(0, 256, (4, 3)).astype(np.uint8)
+    idx = rng.integers(0, 4, (h, w)).astype(np.uint8)
+    files['palette.png'] = (8, 3, [idx[y].tobytes() for y in range(h)], pal.tobytes(), bytes([255, 0, 128, 255]))
+    bits = rng.integers(0, 2, (h, 8)).astype(np.uint8)
+    files['bilevel.png'] = (1, 0, [np.packbits(bits[y]).tobytes() for y in range(h)], None, None)
+    for name, (depth, colortype, rows, palette, trns) in files.items():
+        png_file(os.path.join(folder, name), w, h, depth, colortype, rows, palette, trns)
+    cmyk = Image.fromarray(rng.integers(0, 256, (16, 16, 4)).astype(np.uint8), 'CMYK')
+    cmyk.save(os.path.join(folder, 'cmyk.jpg'), quality=95)
+    for name in list(files) + ['cmyk.jpg']:
+        im = Image.open(os.path.join(folder, name))
+        key = name.split('.')[0]
+        out[f'{key}.rgb'] = torch.tensor(np.asarray(im.convert('RGB')), dtype=torch.float32)
+        out[f'{key}.l'] = torch.tensor(np.asarray(im.convert('L')), dtype=torch.float32)
+    high = (g16.astype(np.uint16) >> 8).astype(np.float32)
+    out['grey16.rgb'] = torch.tensor(np.repeat(high[:, :, None], 3, axis=2))
+    out['grey16.l'] = torch.tensor(high)
+    save(os.path.join(OUT, 'decoding.safetensors'), out, {'pillow': Image.__version__})
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
     dcgan()
     geometry()
+    decoding()

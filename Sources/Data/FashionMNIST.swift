@@ -5,12 +5,20 @@ import Foundation
 public enum FashionMNIST {
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
 
-    /// Loads `train-images-idx3-ubyte` and `train-labels-idx1-ubyte` (each gzipped or raw) from `directory`
-    /// and brings the images to `size`: 28 as stored, 32 padded with two black pixels on each
-    /// side (as DCGAN code for MNIST does), or 64 (padded to 32, then resized 2×).
-    public static func load(directory: String = defaultDirectory, size: Int) throws(DataError) -> ImageDataset {
-        try load(images: find("train-images-idx3-ubyte", in: directory),
-                 labels: find("train-labels-idx1-ubyte", in: directory), size: size)
+    /// The two parts of an MNIST-format directory: `train-*` (60,000 images in Fashion-MNIST)
+    /// and `t10k-*` (10,000 test images).
+    public enum Split: String, Sendable, CaseIterable {
+        case train
+        case test
+        var prefix: String { self == .train ? "train" : "t10k" }
+    }
+
+    /// Loads `<split>-images-idx3-ubyte` and `<split>-labels-idx1-ubyte` (each gzipped or raw)
+    /// from `directory` and brings the images to `size`: 28 as stored, 32 padded with two
+    /// black pixels on each side (as DCGAN code for MNIST does), or 64 (padded to 32, then resized 2×).
+    public static func load(directory: String = defaultDirectory, size: Int, split: Split = .train) throws(DataError) -> ImageDataset {
+        try load(images: find("\(split.prefix)-images-idx3-ubyte", in: directory),
+                 labels: find("\(split.prefix)-labels-idx1-ubyte", in: directory), size: size)
     }
 
     /// An images IDX file `(n, h, w)` and, when given, its labels IDX file `(n)`, brought to

@@ -26,7 +26,7 @@ public enum Geometry {
                 }
             }
         }
-        return ImageDataset(count: data.count, channels: data.channels, height: size, width: size, pixels: out, labels: data.labels)
+        return ImageDataset(count: data.count, channels: data.channels, height: size, width: size, pixels: out, labels: data.labels, classes: data.classes)
     }
 
     /// Enlargement by `factor` with `Resample` (its triangle filter is plain bilinear
@@ -40,6 +40,6 @@ public enum Geometry {
         for plane in 0..<(data.count * data.channels) {
             out += resampler.resize(UnsafeBufferPointer(rebasing: data.pixels[(plane * s * s)..<((plane + 1) * s * s)]), channels: 1)
         }
-        return ImageDataset(count: data.count, channels: data.channels, height: t, width: t, pixels: out, labels: data.labels)
+        return ImageDataset(count: data.count, channels: data.channels, height: t, width: t, pixels: out, labels: data.labels, classes: data.classes)
     }
 }

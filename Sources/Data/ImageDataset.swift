@@ -11,28 +11,32 @@ public final class ImageDataset {
     /// `(count, channels, height, width)`.
     public let pixels: UnsafeBufferPointer<UInt8>
     public let labels: [Int32]?
+    /// Number of classes: labels lie in `0..<classes`; 0 when unlabelled.
+    public let classes: Int
     /// Keeps `pixels` alive: an owned allocation or a memory map.
     private let storage: AnyObject
 
     /// A dataset over memory that `storage` keeps valid.
     public init(count: Int, channels: Int, height: Int, width: Int, pixels: UnsafeBufferPointer<UInt8>,
-                labels: [Int32]?, storage: AnyObject) {
+                labels: [Int32]?, classes: Int? = nil, storage: AnyObject) {
         precondition(pixels.count == count * channels * height * width)
         precondition(labels == nil || labels!.count == count)
+        precondition(labels?.allSatisfy { $0 >= 0 } ?? true)
         self.count = count
         self.channels = channels
         self.height = height
         self.width = width
         self.pixels = pixels
         self.labels = labels
+        self.classes = labels == nil ? 0 : classes ?? Int((labels!.max() ?? -1) + 1)
         self.storage = storage
     }
 
     /// A dataset that owns a copy of `pixels`.
-    public convenience init(count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32]?) {
+    public convenience init(count: Int, channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int32]?, classes: Int? = nil) {
         let owned = OwnedBytes(pixels)
         self.init(count: count, channels: channels, height: height, width: width,
-                  pixels: UnsafeBufferPointer(owned.buffer), labels: labels, storage: owned)
+                  pixels: UnsafeBufferPointer(owned.buffer), labels: labels, classes: classes, storage: owned)
     }
 
     public var sampleSize: Int { channels * height * width }

@@ -1,5 +1,6 @@
 @preconcurrency import CZlib
 import Foundation
+import Storage
 
 /// The packed dataset file that `swiftgan prepare` writes and training memory-maps.
 ///
@@ -31,7 +32,12 @@ public enum PackedDataset {
         public var checksum: UInt32
 
         public var sampleSize: Int { channels * height * width }
-        public var payloadSize: Int { count * sampleSize + (hasLabels ? 4 * count : 0) }
+        /// Pixel and label bytes; nil when the header's numbers overflow (a damaged header).
+        public var payloadSize: Int? {
+            let (pixels, o1) = count.multipliedReportingOverflow(by: sampleSize)
+            let (total, o2) = pixels.addingReportingOverflow(hasLabels ? 4 * count : 0)
+            return o1 || o2 ? nil : total
+        }
 
         func encoded() -> [UInt8] {
             var b = PackedDataset.magic
@@ -74,63 +80,71 @@ public enum PackedDataset {
         return UInt32(value)
     }
 
+    /// Reads and checks only the header (for the image size and channels before loading).
+    public static func header(_ path: String) throws(DataError) -> Header {
+        let bytes: [UInt8]
+        do {
+            let fd = try RegularFile.open(path)
+            defer { close(fd) }
+            var b = [UInt8](repeating: 0, count: headerSize)
+            let n = b.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, headerSize) }
+            bytes = Array(b.prefix(max(n, 0)))
+        } catch { throw DataError(error.description) }
+        guard !bytes.isEmpty else { throw DataError("\(path): empty file") }
+        return try Header.decode(bytes, path: path)
+    }
+
     /// Opens `path`, checks header, size and checksum, and maps the pixels.
     public static func open(_ path: String) throws(DataError) -> ImageDataset {
-        let map = try MappedFile(path: path)
+        let map: MappedFile
+        do { map = try RegularFile.map(path) } catch { throw DataError(error.description) }
         guard map.size >= headerSize else { throw DataError("\(path): too short for a packed dataset (\(map.size) bytes)") }
         let header = try Header.decode(Array(UnsafeRawBufferPointer(start: map.base, count: headerSize)), path: path)
-        guard map.size == headerSize + header.payloadSize else {
-            throw DataError("\(path): size \(map.size) bytes does not match its header (\(headerSize + header.payloadSize) expected); the file is truncated or damaged")
+        guard let payloadSize = header.payloadSize, map.size == headerSize + payloadSize else {
+            throw DataError("\(path): size \(map.size) bytes does not match its header (\(header.payloadSize.map { String(headerSize + $0) } ?? "an impossible size") expected); the file is truncated or damaged")
         }
-        let payload = UnsafeRawBufferPointer(start: map.base + headerSize, count: header.payloadSize)
+        let payload = UnsafeRawBufferPointer(start: map.base + headerSize, count: payloadSize)
         guard crc(0, payload) == header.checksum else { throw DataError("\(path): checksum mismatch; the file is damaged") }
         let pixels = UnsafeBufferPointer(start: (map.base + headerSize).assumingMemoryBound(to: UInt8.self), count: header.count * header.sampleSize)
         var labels: [Int32]?
         if header.hasLabels {
             let at = map.base + headerSize + header.count * header.sampleSize
             labels = (0..<header.count).map { Int32(littleEndian: at.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }
+            if let bad = labels!.firstIndex(where: { $0 < 0 || Int($0) >= header.classes }) {
+                throw DataError("\(path): label \(labels![bad]) of image \(bad) is outside the file's \(header.classes) classes")
+            }
         }
         return ImageDataset(count: header.count, channels: header.channels, height: header.height, width: header.width,
-                            pixels: pixels, labels: labels, storage: map)
+                            pixels: pixels, labels: labels, classes: header.classes, storage: map)
     }
 
-    /// Writes a packed file sample by sample: a temporary file in the target's directory,
-    /// the header last, fsync, then a rename, so the final name only ever holds a whole file.
+    /// Writes a packed file sample by sample through an `AtomicFile`: the header is completed
+    /// last, then fsync and rename, so the final name only ever holds a whole file.
     public final class Writer {
         public let path: String
-        let temporary: String
-        let file: UnsafeMutablePointer<FILE>
+        let file: AtomicFile
         var header: Header
         var labels: [Int32] = []
         var checksum: UInt32 = 0
-        var finished = false
 
         public init(path: String, channels: Int, height: Int, width: Int) throws(DataError) {
             self.path = path
-            let url = URL(fileURLWithPath: path)
-            temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-            guard let f = fopen(temporary, "wb") else {
-                throw DataError("--out \(path): cannot create a file there (\(String(cString: strerror(errno))))")
-            }
-            file = f
+            do { file = try AtomicFile(path) } catch { throw DataError("--out \(error.description)") }
             header = Header(channels: channels, height: height, width: width, count: 0, hasLabels: false, classes: 0, checksum: 0)
-            let placeholder = header.encoded()
-            fwrite(placeholder, 1, placeholder.count, file)
+            try write(header.encoded())
         }
 
-        deinit {
-            if !finished {
-                fclose(file)
-                unlink(temporary)
-            }
+        /// The temporary file being written (for signal cleanup and tests).
+        public var temporaryPath: String { file.temporaryPath }
+
+        private func write(_ bytes: [UInt8]) throws(DataError) {
+            do { try file.write(bytes) } catch { throw DataError("--out \(error.description)") }
         }
 
         /// Appends one `(channels, height, width)` image and its label.
         public func append(_ pixels: UnsafeBufferPointer<UInt8>, label: Int32?) throws(DataError) {
             precondition(pixels.count == header.sampleSize)
-            guard fwrite(pixels.baseAddress, 1, pixels.count, file) == pixels.count else {
-                throw DataError("--out \(path): write failed (\(String(cString: strerror(errno))))")
-            }
+            do { try file.write(UnsafeRawBufferPointer(pixels)) } catch { throw DataError("--out \(error.description)") }
             checksum = PackedDataset.crc(checksum, UnsafeRawBufferPointer(pixels))
             if let label { labels.append(label) }
             header.count += 1
@@ -142,42 +156,16 @@ public enum PackedDataset {
             header.classes = header.hasLabels ? classes : 0
             if header.hasLabels {
                 let bytes = labels.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.littleEndian >> (8 * $0)) } }
-                fwrite(bytes, 1, bytes.count, file)
+                try write(bytes)
                 bytes.withUnsafeBytes { checksum = PackedDataset.crc(checksum, $0) }
             }
             header.checksum = checksum
-            let encoded = header.encoded()
-            guard fseek(file, 0, SEEK_SET) == 0, fwrite(encoded, 1, encoded.count, file) == encoded.count,
-                  fflush(file) == 0, fsync(fileno(file)) == 0 else {
-                throw DataError("--out \(path): write failed (\(String(cString: strerror(errno))))")
-            }
-            fclose(file)
-            finished = true
-            do { try FileCommit.rename(temporary, to: path) } catch { throw DataError("--out \(error.description)") }
+            do {
+                try file.write(header.encoded(), at: 0)
+                try file.commit()
+            } catch { throw DataError("--out \(error.description)") }
         }
 
         public var count: Int { header.count }
     }
-}
-
-/// A read-only memory map of a whole file.
-final class MappedFile {
-    let base: UnsafeRawPointer
-    let size: Int
-
-    init(path: String) throws(DataError) {
-        let fd = Foundation.open(path, O_RDONLY)
-        guard fd >= 0 else { throw DataError("\(path): cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DataError("\(path): cannot stat") }
-        size = Int(info.st_size)
-        guard size > 0 else { throw DataError("\(path): empty file") }
-        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
-            throw DataError("\(path): cannot map (\(String(cString: strerror(errno))))")
-        }
-        base = UnsafeRawPointer(p)
-    }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
 }

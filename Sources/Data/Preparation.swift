@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Storage
 
 /// `swiftgan prepare`: decodes a folder of PNG/JPEG files (or MNIST-format IDX files) once,
 /// on all cores, into one packed dataset file.
@@ -44,10 +45,16 @@ public struct Preparation {
 
     private func prepareFolder(_ folder: ImageFolder, start: Date) throws(DataError) -> Summary {
         let size = geometry.size
-        let writer = try PackedDataset.Writer(path: output, channels: channels, height: size, width: size)
+        var skipped = 0
+        for name in folder.invalidNames {
+            let problem = "\(source)/\(name): the file name is not valid UTF-8; rename it to include the image"
+            if strict { throw DataError("\(problem) (--strict)") }
+            warn("skipping \(problem)")
+            skipped += 1
+        }
+        let writer = try makeWriter(size: size)
         let progress = Progress(total: folder.files.count, label: "prepare")
         let chunk = 256 * max(ProcessInfo.processInfo.activeProcessorCount, 1)
-        var skipped = 0
         var first = 0
         while first < folder.files.count {
             let n = min(chunk, folder.files.count - first)
@@ -83,11 +90,24 @@ public struct Preparation {
         DispatchQueue.concurrentPerform(iterations: count) { k in
             slots[k] = Result { () throws(DataError) -> [UInt8] in
                 let image = try folder.decode(first + k, channels: channels)
-                let hwc = try geometry.apply(image.pixels, width: image.width, height: image.height, channels: channels)
+                let hwc: [UInt8]
+                do throws(DataError) { hwc = try geometry.apply(image.pixels, width: image.width, height: image.height, channels: channels) } catch {
+                    throw DataError("\(folder.root)/\(folder.files[first + k]): \(error.description)")
+                }
                 return Self.planar(hwc, size: geometry.size, channels: channels)
             }.mapError { error in DataError(error.description) }
         }
         return Array(results)
+    }
+
+    /// The output file, after removing what an earlier, killed `prepare` of the same output
+    /// left behind.
+    private func makeWriter(size: Int) throws(DataError) -> PackedDataset.Writer {
+        let url = URL(fileURLWithPath: output)
+        for name in TemporaryFile.removeStale(in: url.deletingLastPathComponent().path, target: url.lastPathComponent) {
+            warn("removed \(name), left by an interrupted prepare")
+        }
+        return try PackedDataset.Writer(path: output, channels: channels, height: size, width: size)
     }
 
     /// Interleaved `(H, W, C)` → planar `(C, H, W)`.
@@ -120,7 +140,7 @@ public struct Preparation {
         let fitted = try FashionMNIST.load(images: imagesPath, labels: labelsPath, size: geometry.size)
         let n = fitted.count, labels = fitted.labels
         let size = geometry.size, plane = size * size
-        let writer = try PackedDataset.Writer(path: output, channels: channels, height: size, width: size)
+        let writer = try makeWriter(size: size)
         var sample = [UInt8](repeating: 0, count: channels * plane)
         for i in 0..<n {
             for c in 0..<channels { for j in 0..<plane { sample[c * plane + j] = fitted.pixels[i * plane + j] } }

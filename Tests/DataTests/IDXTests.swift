@@ -43,7 +43,8 @@ final class IDXTests: XCTestCase {
             } catch { return error.description }
         }
         XCTAssertTrue(error([]).contains("too short"))
-        XCTAssertTrue(error([0x1F, 0x8B, 0, 0]).contains("magic") || error([0x1F, 0x8B, 0, 0]).contains("short"))
+        // A gzip header whose stream is cut short is reported by zlib.
+        XCTAssertTrue(error([0x1F, 0x8B, 0, 0]).contains("corrupt gzip data"), error([0x1F, 0x8B, 0, 0]))
         XCTAssertTrue(error([0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0]).contains("magic"), "float IDX")
         XCTAssertTrue(error([0, 0, 8, 3, 0, 0, 0, 2]).contains("truncated IDX header"))
         XCTAssertTrue(error(SyntheticIDX.header(magicDimensions: 3, dims: [2, 28, 28]) + [UInt8](repeating: 1, count: 100)).contains("truncated IDX data"))

@@ -47,6 +47,21 @@ public struct SafeTensorsFile {
         names.append(name)
     }
 
+    /// Replaces the bytes of an existing tensor, keeping its name, dtype and shape.
+    public mutating func replace(_ name: String, data: Data) {
+        guard let e = entries[name] else { preconditionFailure("no tensor \(name)") }
+        precondition(e.data.count == data.count, "\(name): \(data.count) bytes for \(e.data.count)")
+        entries[name] = Entry(name: name, dtype: e.dtype, shape: e.shape, data: data)
+    }
+
+    /// Renames a tensor, keeping its place in the write order.
+    public mutating func rename(_ name: String, to newName: String) {
+        guard let e = entries.removeValue(forKey: name) else { preconditionFailure("no tensor \(name)") }
+        precondition(entries[newName] == nil, "duplicate tensor \(newName)")
+        entries[newName] = Entry(name: newName, dtype: e.dtype, shape: e.shape, data: e.data)
+        names = names.map { $0 == name ? newName : $0 }
+    }
+
     public mutating func add(_ name: String, shape: [Int], floats: UnsafeBufferPointer<Float>) {
         add(name, dtype: .f32, shape: shape, data: Data(buffer: floats))
     }
@@ -91,11 +106,12 @@ public struct SafeTensorsFile {
 
     // MARK: Parsing
 
+    /// Reads a regular file through a memory map (a FIFO or device is refused, never read).
     public init(contentsOf url: URL) throws(SafeTensorsError) {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw SafeTensorsError("\(url.path): cannot read (\(error.localizedDescription))")
-        }
+        let map: MappedFile
+        do { map = try RegularFile.map(url.path) } catch { throw SafeTensorsError(error.description) }
+        let data = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: map.base), count: map.size,
+                        deallocator: .custom { _, _ in withExtendedLifetime(map) {} })
         try self.init(data: data, source: url.path)
     }
 
@@ -158,6 +174,32 @@ public struct SafeTensorsFile {
     }
 
     // MARK: Access
+
+    /// FNV-1a over the file's content independent of its layout: every metadata entry but
+    /// `excluding`, in key order, then every tensor in name order as (name, dtype, shape,
+    /// bytes), each field length-prefixed. Re-saving the same tensors and metadata with another
+    /// writer (Python's `safetensors`, which orders and pads differently) keeps the digest;
+    /// changing any value, name, shape or metadata entry changes it.
+    public func contentDigest(excluding: String) -> UInt64 {
+        var hash = FNV1a()
+        func field(_ bytes: UnsafeRawBufferPointer) {
+            withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { hash.add($0) }
+            hash.add(bytes)
+        }
+        func text(_ s: String) { Array(s.utf8).withUnsafeBytes { field($0) } }
+        for key in metadata.keys.sorted() where key != excluding {
+            text(key)
+            text(metadata[key]!)
+        }
+        for name in entries.keys.sorted() {
+            let e = entries[name]!
+            text(name)
+            text(e.dtype.rawValue)
+            e.shape.map { Int64($0).littleEndian }.withUnsafeBytes { field($0) }
+            e.data.withUnsafeBytes { field($0) }
+        }
+        return hash.value
+    }
 
     public subscript(name: String) -> Entry? { entries[name] }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Neural
-import SafeTensors
+import Storage
 import XCTest
 
 final class SafeTensorsTests: XCTestCase {
@@ -79,5 +79,38 @@ final class SafeTensorsTests: XCTestCase {
             do { _ = try SafeTensorsFile(data: Data(bytes)) } catch { rejected += 1 }
         }
         XCTAssertGreaterThan(rejected, 1000, "most mutations are caught")
+    }
+
+    /// The content digest binds names to bytes and covers the metadata, but not the layout:
+    /// another writer's order and padding (Python's `safetensors`) keeps it.
+    func testContentDigestSurvivesAReorderedFileButNotAnEdit() throws {
+        var f = SafeTensorsFile()
+        f.add("a", shape: [2], floats: [1, 2])
+        f.add("b", shape: [2], floats: [3, 4])
+        f.add("n", shape: [], int64s: [7])
+        f.metadata = ["step": "5", "format": "x", "sum": "ignored"]
+        let digest = f.contentDigest(excluding: "sum")
+        var reordered = SafeTensorsFile()
+        reordered.add("n", shape: [], int64s: [7])
+        reordered.add("b", shape: [2], floats: [3, 4])
+        reordered.add("a", shape: [2], floats: [1, 2])
+        reordered.metadata = ["format": "x", "step": "5", "sum": "other"]
+        XCTAssertNotEqual(f.serialized(), reordered.serialized())
+        XCTAssertEqual(try SafeTensorsFile(data: reordered.serialized()).contentDigest(excluding: "sum"), digest)
+        var edited = f
+        edited.metadata["step"] = "6"
+        XCTAssertNotEqual(edited.contentDigest(excluding: "sum"), digest, "an edited metadata value")
+        var swapped = SafeTensorsFile()
+        swapped.add("a", shape: [2], floats: [3, 4])
+        swapped.add("b", shape: [2], floats: [1, 2])
+        swapped.add("n", shape: [], int64s: [7])
+        swapped.metadata = f.metadata
+        XCTAssertNotEqual(swapped.contentDigest(excluding: "sum"), digest, "two tensor names swapped")
+        var reshaped = SafeTensorsFile()
+        reshaped.add("a", shape: [1, 2], floats: [1, 2])
+        reshaped.add("b", shape: [2], floats: [3, 4])
+        reshaped.add("n", shape: [], int64s: [7])
+        reshaped.metadata = f.metadata
+        XCTAssertNotEqual(reshaped.contentDigest(excluding: "sum"), digest, "a changed shape")
     }
 }
