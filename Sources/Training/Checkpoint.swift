@@ -1,7 +1,7 @@
 import Foundation
 import Models
 import Neural
-import SafeTensors
+import Storage
 
 /// A training checkpoint in the safetensors format: everything needed to continue exactly.
 ///
@@ -15,10 +15,16 @@ import SafeTensors
 ///
 /// `__metadata__`: `format` (`swiftgan-checkpoint`), `version`, `step`, `epoch`, `seed`,
 /// `ranks` (written with), `optimizerG.step`, `optimizerD.step`, `config` (the resolved
-/// configuration as JSON), and `payload_fnv1a64`, a checksum of the whole tensor payload.
+/// configuration as JSON), and `content_fnv1a64`: `SafeTensorsFile.contentDigest` of every
+/// tensor (name, dtype, shape, bytes) and every other metadata entry, so an edited step or a
+/// swapped tensor name is caught, while a re-save by Python's `safetensors` still verifies.
+///
+/// Version 1 files (checksum `payload_fnv1a64` over the tensor bytes only) are still read.
 public struct Checkpoint {
     public static let format = "swiftgan-checkpoint"
-    public static let version = 1
+    public static let version = 2
+    static let checksumKey = "content_fnv1a64"
+    static let legacyChecksumKey = "payload_fnv1a64"
 
     public var config: TrainingConfig
     public var step: Int
@@ -53,7 +59,7 @@ public struct Checkpoint {
             "optimizerD.step": String(trainer.optimizerD.step),
             "config": String(decoding: config.json(), as: UTF8.self),
         ]
-        file.metadata["payload_fnv1a64"] = String(Self.checksum(file), radix: 16)
+        file.metadata[Self.checksumKey] = String(file.contentDigest(excluding: Self.checksumKey), radix: 16)
         self.file = file
     }
 
@@ -71,8 +77,8 @@ public struct Checkpoint {
         }
     }
 
-    /// FNV-1a (64-bit) over every tensor's bytes in file order.
-    static func checksum(_ file: SafeTensorsFile) -> UInt64 {
+    /// Version 1's checksum: FNV-1a (64-bit) over every tensor's bytes in file order.
+    static func legacyChecksum(_ file: SafeTensorsFile) -> UInt64 {
         var hash = FNV1a()
         for name in file.names { file[name]!.data.withUnsafeBytes { hash.add($0) } }
         return hash.value
@@ -88,19 +94,24 @@ public struct Checkpoint {
         let path = url.path
         let meta = file.metadata
         guard meta["format"] == Self.format else { throw TrainingError("\(path): not a SwiftGAN checkpoint (format \(meta["format"] ?? "missing"))") }
-        guard let version = meta["version"].flatMap(Int.init), version == Self.version else {
-            throw TrainingError("\(path): checkpoint version \(meta["version"] ?? "missing") is not supported (this build reads version \(Self.version))")
+        guard let version = meta["version"].flatMap(Int.init), version == Self.version || version == 1 else {
+            throw TrainingError("\(path): checkpoint version \(meta["version"] ?? "missing") is not supported (this build reads versions 1 and \(Self.version))")
         }
-        guard let stored = meta["payload_fnv1a64"].flatMap({ UInt64($0, radix: 16) }), stored == Self.checksum(file) else {
-            throw TrainingError("\(path): checksum mismatch; the checkpoint is corrupt")
-        }
+        let verified = version == 1
+            ? meta[Self.legacyChecksumKey].flatMap { UInt64($0, radix: 16) } == Self.legacyChecksum(file)
+            : meta[Self.checksumKey].flatMap { UInt64($0, radix: 16) } == file.contentDigest(excluding: Self.checksumKey)
+        guard verified else { throw TrainingError("\(path): checksum mismatch; the checkpoint is corrupt") }
         guard let step = meta["step"].flatMap(Int.init), let epoch = meta["epoch"].flatMap(Int.init),
               let ranks = meta["ranks"].flatMap(Int.init), let configText = meta["config"] else {
             throw TrainingError("\(path): checkpoint metadata is incomplete")
         }
+        guard step >= 0, epoch >= 0, ranks >= 1 else {
+            throw TrainingError("\(path): checkpoint metadata is out of range (step \(step), epoch \(epoch), ranks \(ranks))")
+        }
         do { config = try JSONDecoder().decode(TrainingConfig.self, from: Data(configText.utf8)) } catch {
             throw TrainingError("\(path): checkpoint configuration is unreadable")
         }
+        do { try config.validate() } catch { throw TrainingError("\(path): checkpoint configuration is invalid (\(error.description))") }
         self.step = step
         self.epoch = epoch
         self.ranks = ranks
@@ -112,10 +123,11 @@ public struct Checkpoint {
         try restore(trainer.discriminator, prefix: "netD")
         for (network, name) in [(trainer.generator, "optimizerG"), (trainer.discriminator, "optimizerD")] {
             try copy("\(name).exp_avg", shape: [network.arena.count], into: network.arena.adamM)
-            try copy("\(name).exp_avg_sq", shape: [network.arena.count], into: network.arena.adamV)
+            try copy("\(name).exp_avg_sq", shape: [network.arena.count], into: network.arena.adamV, nonNegative: true)
         }
-        guard let g = file.metadata["optimizerG.step"].flatMap(Int.init), let d = file.metadata["optimizerD.step"].flatMap(Int.init) else {
-            throw TrainingError("checkpoint metadata lacks the optimizer steps")
+        guard let g = file.metadata["optimizerG.step"].flatMap(Int.init), let d = file.metadata["optimizerD.step"].flatMap(Int.init),
+              g >= 0, d >= 0 else {
+            throw TrainingError("checkpoint metadata lacks valid optimizer steps")
         }
         trainer.optimizerG.step = g
         trainer.optimizerD.step = d
@@ -129,22 +141,31 @@ public struct Checkpoint {
         }
         for bn in network.batchNorms {
             try copy("\(prefix).\(bn.name).running_mean", shape: [bn.channels], into: bn.runningMean)
-            try copy("\(prefix).\(bn.name).running_var", shape: [bn.channels], into: bn.runningVar)
+            try copy("\(prefix).\(bn.name).running_var", shape: [bn.channels], into: bn.runningVar, nonNegative: true)
             let name = "\(prefix).\(bn.name).num_batches_tracked"
             guard let entry = file[name], entry.dtype == .i64, entry.count == 1 else {
                 throw TrainingError("checkpoint lacks the int64 scalar \(name)")
             }
-            bn.batchesTracked = Int(entry.data.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
+            let tracked = entry.data.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+            guard tracked >= 0 else { throw TrainingError("checkpoint tensor \(name) is negative (\(tracked))") }
+            bn.batchesTracked = Int(tracked)
         }
     }
 
-    private func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>) throws(TrainingError) {
+    /// Copies a float32 tensor of `shape`; every value must be finite (and not negative, for
+    /// variances), so a damaged or hand-edited checkpoint is refused with its tensor named
+    /// instead of producing NaN images or a crash later.
+    private func copy(_ name: String, shape: [Int], into destination: UnsafeMutablePointer<Float>,
+                      nonNegative: Bool = false) throws(TrainingError) {
         guard let entry = file[name] else { throw TrainingError("checkpoint lacks tensor \(name)") }
         guard entry.shape == shape, entry.dtype == .f32 else {
             throw TrainingError("checkpoint tensor \(name) is \(entry.dtype.rawValue) \(entry.shape), expected F32 \(shape)")
         }
         entry.data.withUnsafeBytes { raw in
             UnsafeMutableRawPointer(destination).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+        }
+        for i in 0..<entry.count where !destination[i].isFinite || (nonNegative && destination[i] < 0) {
+            throw TrainingError("checkpoint tensor \(name) holds \(destination[i]) at index \(i)\(nonNegative ? " (it must be finite and not negative)" : " (it must be finite)"); the checkpoint is unusable")
         }
     }
 }

@@ -106,8 +106,10 @@ public final class GANTrainer {
     private let optimizerTimer = CommunicationTimer()
 
     /// One D step and one G step on `real` and `latent`; returns global-batch means.
-    /// `stopRequested` is this rank's wish to stop; the result says whether any rank has one.
-    public func trainStep(stopRequested: Bool = false) throws(CommunicatorError) -> StepMetrics {
+    /// `stopRequested` is asked at the end of the step, just before the reduction that carries
+    /// it, so a signal that arrives during this step stops the run after this step; the
+    /// result says whether any rank asked.
+    public func trainStep(stopRequested: () -> Bool = { false }) throws(CommunicatorError) -> StepMetrics {
         let D = discriminator, G = generator
         D.training = true
         G.training = true
@@ -143,7 +145,7 @@ public final class GANTrainer {
         metricSums[2] = realLoss.meanProbability
         metricSums[3] = fakeLoss.meanProbability
         metricSums[4] = generatorLoss.meanProbability
-        metricSums[5] = stopRequested ? 1 : 0
+        metricSums[5] = stopRequested() ? 1 : 0
         start = timer.start()
         try communicator.allreduceSum(metricSums, count: 6)
         timer.stop(start)

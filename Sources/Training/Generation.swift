@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import Neural
+import Storage
 
 /// `swiftgan sample`: G from a checkpoint, in eval mode (running BN statistics), on latents
 /// from a `.npy` file or from the seed's fixed-latent stream (by default the checkpoint's seed,
@@ -21,9 +22,12 @@ public struct Generation {
 
     /// Reads latents of shape `(N, nz)` or `(N, nz, 1, 1)` from a float32 `.npy` file.
     public func latents(npy url: URL) throws(TrainingError) -> [Float] {
-        let (shape, values) = try NPY.read(url)
+        let (shape, values) = try io { () throws(StorageError) in try NPY.read(url.path) }
         guard (shape.count == 2 || (shape.count == 4 && shape[2] == 1 && shape[3] == 1)), shape[0] > 0, shape[1] == model.nz else {
             throw TrainingError("--latents \(url.path): shape \(shape), expected (N, \(model.nz))")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw TrainingError("--latents \(url.path): value \(values[bad]) at row \(bad / model.nz), column \(bad % model.nz); latents must be finite")
         }
         return values
     }

@@ -1,5 +1,6 @@
 import Distributed
 import Neural
+import Storage
 
 /// The state every replica must hold identically: parameters, Adam moments and BatchNorm
 /// buffers of both networks.

@@ -18,8 +18,7 @@ public enum SampleGrid {
                 let plane = images + (i * channels + c) * height * width
                 for y in 0..<height {
                     for x in 0..<width {
-                        let v = (plane[y * width + x] + 1) * 127.5
-                        pixels[((y0 + y) * gridW + x0 + x) * channels + c] = UInt8(min(max(v.rounded(), 0), 255))
+                        pixels[((y0 + y) * gridW + x0 + x) * channels + c] = Self.byte(plane[y * width + x])
                     }
                 }
             }
@@ -27,5 +26,12 @@ public enum SampleGrid {
         do { try PNG.write(path: path, width: gridW, height: gridH, channels: channels, pixels: pixels) } catch {
             throw TrainingError(error.description)
         }
+    }
+
+    /// `v` in [-1, 1] → a byte, rounded and clamped; NaN becomes 0 (black) instead of trapping.
+    @inline(__always)
+    static func byte(_ v: Float) -> UInt8 {
+        let scaled = ((v + 1) * 127.5).rounded()
+        return scaled >= 255 ? 255 : scaled > 0 ? UInt8(scaled) : 0
     }
 }

@@ -22,12 +22,38 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var keep = 3
     /// `auto` (newest valid checkpoint in the run directory, else a fresh start) or a path.
     public var resume: String?
+    /// Start over in a run directory that holds an earlier run (its files are moved aside).
+    public var restart = false
     /// Compare a digest of the parameters across ranks every N steps (0: never).
     public var checkReplicasEvery = 0
     public var learningRate: Float = 2e-4
     public var beta1: Float = 0.5
 
     public init() {}
+
+    /// Every key is optional, so that configurations saved by earlier versions (in checkpoints)
+    /// read with today's defaults for what they lack.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        var d = TrainingConfig()
+        d.model = try c.decodeIfPresent(ModelConfig.self, forKey: .model) ?? d.model
+        d.data = try c.decodeIfPresent(String.self, forKey: .data) ?? d.data
+        d.batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        d.steps = try c.decodeIfPresent(Int.self, forKey: .steps)
+        d.epochs = try c.decodeIfPresent(Int.self, forKey: .epochs)
+        d.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        d.runDirectory = try c.decodeIfPresent(String.self, forKey: .runDirectory) ?? d.runDirectory
+        d.logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? d.logEvery
+        d.sampleEvery = try c.decodeIfPresent(Int.self, forKey: .sampleEvery) ?? d.sampleEvery
+        d.checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
+        d.keep = try c.decodeIfPresent(Int.self, forKey: .keep) ?? d.keep
+        d.resume = try c.decodeIfPresent(String.self, forKey: .resume)
+        d.restart = try c.decodeIfPresent(Bool.self, forKey: .restart) ?? d.restart
+        d.checkReplicasEvery = try c.decodeIfPresent(Int.self, forKey: .checkReplicasEvery) ?? d.checkReplicasEvery
+        d.learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        d.beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
+        self = d
+    }
 
     /// Each field with the option that sets it, as text: for naming what differs.
     var fields: [(option: String, value: String)] {
@@ -37,7 +63,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
          ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
-         ("--check-replicas", "\(checkReplicasEvery)")]
+         ("--restart", "\(restart)"), ("--check-replicas", "\(checkReplicasEvery)")]
     }
 
     /// Options a resumed run must share with its checkpoint: everything that shapes the
@@ -69,6 +95,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard keep > 0 else { throw TrainingError("--keep must be positive, got \(keep)") }
         guard checkReplicasEvery >= 0 else { throw TrainingError("--check-replicas must not be negative, got \(checkReplicasEvery)") }
         if let resume, resume.isEmpty { throw TrainingError("--resume needs auto or a checkpoint path") }
+        if restart && resume != nil { throw TrainingError("--restart starts over and --resume continues; give one of them") }
     }
 
     /// Total steps for a dataset with `stepsPerEpoch` global batches per epoch.

@@ -3,6 +3,7 @@ import Distributed
 import Foundation
 import Models
 import Neural
+import Storage
 
 /// A whole training run: data, replicas, the step loop, logs, metrics and sample grids.
 /// Every rank runs it; rank 0 alone prints and writes files.
@@ -27,6 +28,7 @@ public final class TrainingRun {
     public func run() throws -> StepMetrics? {
         try config.validate()
         try agreeOnConfiguration()
+        let (directory, checkpoint) = try openRunDirectory()
         let model = config.model
         let dataset = try DatasetSource.load(config.data, size: model.imageSize, channels: model.channels)
         let sampler: GlobalBatchSampler
@@ -37,15 +39,21 @@ public final class TrainingRun {
         let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
         let trainer = GANTrainer(model: model, learningRate: config.learningRate, beta1: config.beta1,
                                  localBatch: sampler.localBatch, communicator: communicator, seed: config.seed)
-        let store = CheckpointStore(runDirectory: runDirectory, keep: config.keep)
-        try prepareRunDirectory()
         let launch = try LaunchReport.gather(communicator)
         reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
-        let resumed = try resumeIfAsked(trainer, store: store)
+        try restore(checkpoint, into: trainer)
         try ReplicaState.broadcast(trainer)
         try ReplicaState.verifyIdentical(trainer, step: trainer.step)
-        if communicator.isRoot {
-            try AtomicFile.write(config.json(), to: runDirectory.appendingPathComponent("config.json"))
+        if trainer.step > totalSteps {
+            throw TrainingError("--steps/--epochs ask for \(totalSteps) steps, but the checkpoint is already at step \(trainer.step); ask for more to continue", collective: true)
+        }
+        if trainer.step == totalSteps && checkpoint.found {
+            print("nothing to do: the checkpoint at step \(trainer.step) has reached the \(totalSteps) steps asked for")
+            return nil
+        }
+        let resumed = checkpoint.found
+        if let directory {
+            try io { () throws(StorageError) in try AtomicFile.write(config.json(), to: directory.url.appendingPathComponent("config.json").path) }
             if !resumed { try writeRealGrid(dataset) }
         }
         let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
@@ -59,7 +67,7 @@ public final class TrainingRun {
             let t = trainer.step
             dataset.fill(trainer.real, indices: sampler.indices(step: t))
             trainer.fillLatents(step: t)
-            let metrics = try trainer.trainStep(stopRequested: StopSignal.requested)
+            let metrics = try trainer.trainStep(stopRequested: { StopSignal.requested })
             last = metrics
             intervalSteps += 1
             guard metrics.isFinite else {
@@ -84,14 +92,104 @@ public final class TrainingRun {
                 try writeSampleGrid(trainer: trainer, fixed: fixed, step: done)
             }
             if done % config.checkpointEvery == 0 || done == totalSteps || metrics.stopRequested {
-                try writeCheckpoint(trainer, store: store, epoch: epoch)
+                try writeCheckpoint(trainer, store: directory?.store, epoch: epoch)
             }
             if metrics.stopRequested {
-                print("stopped by signal after step \(done); checkpoint \(store.url(step: done).path)")
+                print("stopped by signal after step \(done); checkpoint \(runDirectory.appendingPathComponent(String(format: "checkpoints/step-%07d.safetensors", done)).path)")
                 break
             }
         }
         return last
+    }
+
+    /// What `--resume` found: rank 0 holds the checkpoint; every rank knows whether there is one.
+    struct Found {
+        var checkpoint: Checkpoint?
+        var found: Bool
+    }
+
+    /// Rank 0 locks and prepares the run directory and applies `--resume`/`--restart`;
+    /// every rank learns the verdict, so all stop together or go on together.
+    /// - fresh start: refused where an earlier run left files (they would be overwritten);
+    /// - `--restart`: earlier files are moved into `previous-…/`, then a fresh start;
+    /// - `--resume auto`: the newest valid checkpoint; checkpoints that all fail to read are an
+    ///   error (never a silent fresh start over them); no checkpoint at all is a fresh start;
+    /// - `--resume PATH`: that file, or an error.
+    private func openRunDirectory() throws -> (RunDirectory?, Found) {
+        var directory: RunDirectory?
+        var found: (Checkpoint, URL)?
+        var failure: TrainingError?
+        if communicator.isRoot {
+            do throws(TrainingError) {
+                let dir = try RunDirectory(config.runDirectory, keep: config.keep, print: print)
+                directory = dir
+                found = try applyResumePolicy(dir)
+            } catch { failure = error }
+        }
+        var verdict = [failure == nil ? 0.0 : 1.0, found == nil ? 0.0 : 1.0]
+        try communicator.allreduceMax(&verdict, count: 2)
+        if let failure { throw TrainingError(failure.description, collective: true) }
+        if verdict[0] > 0 { throw TrainingError("rank 0 could not open the run directory", collective: true) }
+        if let (checkpoint, url) = found {
+            print("resumed from \(url.path) at step \(checkpoint.step) (written by \(checkpoint.ranks) rank\(checkpoint.ranks == 1 ? "" : "s"))")
+        }
+        return (directory, Found(checkpoint: found?.0, found: verdict[1] > 0))
+    }
+
+    private func applyResumePolicy(_ dir: RunDirectory) throws(TrainingError) -> (Checkpoint, URL)? {
+        let path = config.runDirectory
+        if config.restart {
+            if dir.holdsRun { print("--restart: the earlier run's files are now in \(try dir.moveAside())") }
+            return nil
+        }
+        guard let resume = config.resume else {
+            if dir.holdsRun {
+                let newest = dir.store.list().first.map { " (newest checkpoint: step \($0.step))" } ?? ""
+                throw TrainingError("--run-dir \(path) already holds a run\(newest); pass --resume auto to continue it, or --restart to start over (its files are kept in \(path)/previous-…)")
+            }
+            return nil
+        }
+        if resume != "auto" {
+            let url = URL(fileURLWithPath: resume)
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint(contentsOf: url) } catch { throw TrainingError("--resume \(resume): \(error.description)") }
+            try checkInvariants(checkpoint)
+            return (checkpoint, url)
+        }
+        var reasons: [String] = []
+        if let (checkpoint, url) = dir.store.newestValid(skipped: { reasons.append($0); self.print("resume: \($0)") }) {
+            try checkInvariants(checkpoint)
+            return (checkpoint, url)
+        }
+        let files = dir.store.list()
+        if !files.isEmpty {
+            throw TrainingError("--resume auto: none of the \(files.count) checkpoint\(files.count == 1 ? "" : "s") in \(dir.store.directory.path) can be read (\(reasons.first ?? "")); pass --restart to start over (they are kept in \(path)/previous-…)")
+        }
+        if dir.holdsRun {
+            print("resume: no checkpoint in \(dir.store.directory.path); starting fresh (the earlier run's files are now in \(try dir.moveAside()))")
+        } else {
+            print("resume: no checkpoint in \(dir.store.directory.path); starting fresh")
+        }
+        return nil
+    }
+
+    private func checkInvariants(_ checkpoint: Checkpoint) throws(TrainingError) {
+        if let (option, mine, theirs) = config.differences(from: checkpoint.config, among: TrainingConfig.resumeInvariant).first {
+            throw TrainingError("--resume: \(option) is \(mine) but the checkpoint was trained with \(theirs)")
+        }
+    }
+
+    /// Rank 0 loads the checkpoint into its trainer (the broadcast that follows copies it to
+    /// every rank); a failure is shared so that every rank stops.
+    private func restore(_ found: Found, into trainer: GANTrainer) throws {
+        var failure: TrainingError?
+        if let checkpoint = found.checkpoint {
+            do { try checkpoint.restore(into: trainer) } catch { failure = error }
+        }
+        var verdict = failure == nil ? 0.0 : 1.0
+        try communicator.allreduceMax(&verdict, count: 1)
+        if let failure { throw TrainingError("--resume: \(failure.description)", collective: true) }
+        if verdict > 0 { throw TrainingError("rank 0 could not restore the checkpoint", collective: true) }
     }
 
     /// Rank 0's configuration is the job's: every rank compares its own with it, and a rank
@@ -111,57 +209,15 @@ public final class TrainingRun {
         }
     }
 
-    /// Loads the checkpoint `--resume` names into rank 0's trainer; returns whether it did.
-    private func resumeIfAsked(_ trainer: GANTrainer, store: CheckpointStore) throws -> Bool {
-        guard let resume = config.resume else { return false }
-        var found: (Checkpoint, URL)?
-        var failure: TrainingError?
-        if communicator.isRoot {
-            if resume == "auto" {
-                found = store.newestValid(skipped: { self.print("resume: \($0)") })
-                if found == nil { print("resume: no valid checkpoint in \(store.directory.path); starting fresh") }
-            } else {
-                do { found = (try Checkpoint(contentsOf: URL(fileURLWithPath: resume)), URL(fileURLWithPath: resume)) } catch {
-                    failure = TrainingError("--resume \(resume): \(error.description)")
-                }
-            }
-            if let (checkpoint, _) = found, failure == nil,
-               let (option, mine, theirs) = config.differences(from: checkpoint.config, among: TrainingConfig.resumeInvariant).first {
-                failure = TrainingError("--resume: \(option) is \(mine) but the checkpoint was trained with \(theirs)")
-            }
-            if let (checkpoint, url) = found, failure == nil {
-                do {
-                    try checkpoint.restore(into: trainer)
-                    print("resumed from \(url.path) at step \(checkpoint.step) (written by \(checkpoint.ranks) rank\(checkpoint.ranks == 1 ? "" : "s"))")
-                } catch { failure = error }
-            }
-        }
-        // Rank 0's verdict, shared so that every rank stops or goes on together.
-        var verdict = [failure == nil ? 0.0 : 1.0, found == nil ? 0.0 : 1.0]
-        try communicator.allreduceMax(&verdict, count: 2)
-        if let failure { throw TrainingError(failure.description, collective: true) }
-        if verdict[0] > 0 { throw TrainingError("rank 0 could not resume", collective: true) }
-        return verdict[1] > 0
-    }
-
     /// Rank 0 writes; the others wait at a barrier so that no rank runs ahead of a checkpoint.
-    private func writeCheckpoint(_ trainer: GANTrainer, store: CheckpointStore, epoch: Int) throws {
-        if communicator.isRoot {
+    private func writeCheckpoint(_ trainer: GANTrainer, store: CheckpointStore?, epoch: Int) throws {
+        if let store {
             guard trainer.generator.arena.allFinite && trainer.discriminator.arena.allFinite else {
                 throw TrainingError("step \(trainer.step): non-finite parameters; the last good checkpoint is kept", collective: true)
             }
             try store.write(Checkpoint(trainer: trainer, config: config, epoch: epoch))
         }
         try communicator.barrier()
-    }
-
-    private func prepareRunDirectory() throws(TrainingError) {
-        guard communicator.isRoot else { return }
-        do {
-            try FileManager.default.createDirectory(at: runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError("--run-dir \(config.runDirectory): cannot create (\(error.localizedDescription))")
-        }
     }
 
     private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int) {

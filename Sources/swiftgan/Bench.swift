@@ -10,13 +10,13 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(help: "Batch size per rank.")
+    @Option(parsing: .unconditional, help: "Batch size per rank.")
     var batchSize = 64
 
-    @Option(help: "Timed steps.")
+    @Option(parsing: .unconditional, help: "Timed steps.")
     var steps = 10
 
-    @Option(help: "Untimed steps first.")
+    @Option(parsing: .unconditional, help: "Untimed steps first.")
     var warmup = 2
 
     @OptionGroup var threads: ThreadOptions
@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     var json = false
 
     func run() throws {
-        let model = modelOptions.config(defaultSize: 64, defaultChannels: 3)
+        let model = try modelOptions.config(defaultSize: 64, defaultChannels: 3)
         do { try model.validate() } catch { throw ValidationError(error.description) }
         guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2 (BatchNorm), got \(batchSize)") }
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SafeTensors
+import Storage
 import Training
 
 struct Inspect: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Data
 import Foundation
+import Storage
 
 struct Prepare: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,19 +13,21 @@ struct Prepare: ParsableCommand {
     @Option(help: "The packed dataset file to write.")
     var out: String
 
-    @Option(help: "Image side in pixels: 32, 64 or 128 (Resize to this shorter side, then CenterCrop, as torchvision).")
+    @Option(parsing: .unconditional, help: "Image side in pixels: 32, 64 or 128 (Resize to this shorter side, then CenterCrop, as torchvision).")
     var size = 64
 
-    @Option(help: "1 (grey) or 3 (RGB).")
+    @Option(parsing: .unconditional, help: "1 (grey) or 3 (RGB).")
     var channels = 3
 
-    @Option(help: "Take an N×N centre crop first, then resize (CelebA papers use 108 or 160).")
+    @Option(parsing: .unconditional, help: "Take an N×N centre crop first, then resize (CelebA papers use 108 or 160).")
     var crop: Int?
 
     @Flag(help: "Stop at the first unreadable image instead of skipping it with a warning.")
     var strict = false
 
     func run() throws {
+        // Ctrl-C or SIGTERM: the partial output is removed before exiting.
+        SignalCleanup.exitOnSignal()
         let preparation = try Preparation(source: source, output: out, size: size, channels: channels, crop: crop, strict: strict)
         let summary = try preparation.run()
         let rate = Double(summary.written + summary.skipped) / max(summary.seconds, 1e-9)

@@ -3,7 +3,7 @@ import Neural
 
 /// `--blas-threads`, shared by the commands that run the training step.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
+    @Option(parsing: .unconditional, help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
     var blasThreads: Int?
 
     /// Validates and applies the setting.

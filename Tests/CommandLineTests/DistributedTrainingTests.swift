@@ -1,5 +1,5 @@
 import Foundation
-import SafeTensors
+import Storage
 import TestSupport
 import XCTest
 

@@ -1,6 +1,6 @@
 import Foundation
 import Neural
-import SafeTensors
+import Storage
 
 /// Golden values written by `Scripts/make_fixtures.py` (PyTorch, float64 from float32 inputs).
 public struct Fixture {

@@ -2,7 +2,7 @@ import Distributed
 import Foundation
 import Models
 import Neural
-import SafeTensors
+import Storage
 import Training
 import XCTest
 
