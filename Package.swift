@@ -25,7 +25,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: Numerics: tensors, layers with forward and backward, losses, Adam, RNG
-        .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: hotLoops),
+        .target(name: "Neural", dependencies: ["CBLAS", "Storage"], swiftSettings: hotLoops),
 
         // MARK: Networks built from layers
         .target(name: "Models", dependencies: ["Neural"], swiftSettings: hotLoops),
@@ -39,12 +39,15 @@ let package = Package(
         // MARK: Datasets: IDX, image folders, packed files, the global-batch sampler
         .target(name: "Data", dependencies: ["CPNG", "CTurboJPEG", "CZlib", "Neural", "Storage"]),
 
-        // MARK: The training loop and everything it writes
-        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "CPNG", "CBLAS"]),
+        // MARK: A trained generator without MPI: loading, generation, grids
+        .target(name: "Inference", dependencies: ["Neural", "Models", "Data", "Storage"]),
+
+        // MARK: Objectives, the training step, the run loop and everything it writes
+        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "CBLAS"]),
 
         // MARK: The command line
         .executableTarget(name: "swiftgan", dependencies: [
-            "Training",
+            "Training", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -41,6 +41,11 @@ public final class ImageDataset {
 
     public var sampleSize: Int { channels * height * width }
 
+    /// Writes the labels of samples `indices` into `out` (0 for an unlabelled dataset).
+    public func fillLabels(_ out: UnsafeMutablePointer<Int32>, indices: ArraySlice<Int>) {
+        for (slot, index) in indices.enumerated() { out[slot] = labels?[index] ?? 0 }
+    }
+
     /// Writes the samples `indices` into `batch (indices.count, C, H, W)` in [-1, 1].
     public func fill(_ batch: Tensor, indices: ArraySlice<Int>) {
         precondition(batch.shape.perSample == sampleSize)

@@ -12,6 +12,8 @@ public protocol Communicator: AnyObject {
     /// `values[i] ← Σ_ranks values[i]`, in place.
     func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) throws(CommunicatorError)
     func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) throws(CommunicatorError)
+    /// Exact and associative: the result does not depend on the order ranks are combined in.
+    func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) throws(CommunicatorError)
     /// `values[i] ← max_ranks values[i]`, in place.
     func allreduceMax(_ values: UnsafeMutablePointer<Double>, count: Int) throws(CommunicatorError)
     /// Copies `count` bytes from `root` to every rank.

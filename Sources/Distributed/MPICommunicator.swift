@@ -42,6 +42,10 @@ public final class MPICommunicator: Communicator {
         try reduce(values, count: count, type: cmpi_double(), op: cmpi_sum())
     }
 
+    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) throws(CommunicatorError) {
+        try reduce(values, count: count, type: cmpi_int64(), op: cmpi_sum())
+    }
+
     public func allreduceMax(_ values: UnsafeMutablePointer<Double>, count: Int) throws(CommunicatorError) {
         try reduce(values, count: count, type: cmpi_double(), op: cmpi_max())
     }
@@ -70,6 +74,11 @@ public final class MPICommunicator: Communicator {
     }
 
     public func allgather(_ bytes: UnsafeRawPointer, count: Int, into: UnsafeMutableRawPointer) throws(CommunicatorError) {
+        guard size > 1 else {
+            into.copyMemory(from: bytes, byteCount: count)
+            return
+        }
+        precondition(count <= Int(Int32.max), "allgather of \(count) bytes")
         try check(MPI_Allgather(bytes, Int32(count), cmpi_byte(), into, Int32(count), cmpi_byte(), comm), "MPI_Allgather")
     }
 

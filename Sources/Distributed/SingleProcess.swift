@@ -8,6 +8,7 @@ public final class SingleProcess: Communicator {
     public var hostName: String { ProcessInfo.processInfo.hostName }
     public func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) {}
     public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {}
+    public func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     public func allreduceMax(_ values: UnsafeMutablePointer<Double>, count: Int) {}
     public func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) {}
     public func allgather(_ bytes: UnsafeRawPointer, count: Int, into: UnsafeMutableRawPointer) {

@@ -1,37 +1,94 @@
 import Neural
 
 /// The architecture and its hyperparameters: everything that fixes the shapes of G and D.
+/// A model is a backbone (`Backbone`) and a conditioning (`Conditioning`); the architecture
+/// names a common pairing, and `--backbone` may change its backbone.
 public struct ModelConfig: Codable, Equatable, Sendable {
     public enum Architecture: String, Codable, Sendable, CaseIterable {
         /// Radford et al. (2015), as pytorch/examples `dcgan/main.py`.
         case dcgan
         /// The fully connected GAN of Goodfellow et al. (2014) as commonly written for MNIST.
         case mlp
+        /// Odena et al. (2017): G takes a class, D also classifies.
+        case acgan
+        /// Chen et al. (2016): G takes latent codes that a Q head on D's trunk recovers.
+        case infogan
+    }
+
+    public enum BackboneName: String, Codable, Sendable, CaseIterable {
+        case dcgan, mlp, mnist
     }
 
     public var architecture: Architecture
+    /// nil: the architecture's own (dcgan → dcgan, mlp → mlp, acgan → dcgan, infogan → mnist).
+    public var backbone: BackboneName?
     /// Square images of `imageSize × imageSize` pixels with `channels` channels.
     public var imageSize: Int
     public var channels: Int
-    /// Latent size `nz`, generator and discriminator widths `ngf`, `ndf`.
+    /// Noise size `nz`, generator and discriminator widths `ngf`, `ndf`.
     public var nz: Int
     public var ngf: Int
     public var ndf: Int
+    /// AC-GAN: the number of classes (from the dataset's labels).
+    public var classes: Int
+    /// InfoGAN: categorical code sizes and the number of continuous codes.
+    public var categorical: [Int]
+    public var continuous: Int
 
-    public init(architecture: Architecture = .dcgan, imageSize: Int = 32, channels: Int = 1,
-                nz: Int = 100, ngf: Int = 64, ndf: Int = 64) {
+    public init(architecture: Architecture = .dcgan, backbone: BackboneName? = nil, imageSize: Int = 32, channels: Int = 1,
+                nz: Int = 100, ngf: Int = 64, ndf: Int = 64, classes: Int = 0, categorical: [Int] = [], continuous: Int = 0) {
         self.architecture = architecture
+        self.backbone = backbone
         self.imageSize = imageSize
         self.channels = channels
         self.nz = nz
         self.ngf = ngf
         self.ndf = ndf
+        self.classes = classes
+        self.categorical = categorical
+        self.continuous = continuous
+    }
+
+    /// Keys added after version 1 of the checkpoint format are optional.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        architecture = try c.decode(Architecture.self, forKey: .architecture)
+        backbone = try c.decodeIfPresent(BackboneName.self, forKey: .backbone)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        channels = try c.decode(Int.self, forKey: .channels)
+        nz = try c.decode(Int.self, forKey: .nz)
+        ngf = try c.decode(Int.self, forKey: .ngf)
+        ndf = try c.decode(Int.self, forKey: .ndf)
+        classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? 0
+        categorical = try c.decodeIfPresent([Int].self, forKey: .categorical) ?? []
+        continuous = try c.decodeIfPresent(Int.self, forKey: .continuous) ?? 0
+    }
+
+    public var resolvedBackbone: BackboneName {
+        backbone ?? [.dcgan: .dcgan, .mlp: .mlp, .acgan: .dcgan, .infogan: .mnist][architecture]!
+    }
+
+    public var backboneLayers: any Backbone {
+        switch resolvedBackbone {
+        case .dcgan: DCGAN()
+        case .mlp: MLPGAN()
+        case .mnist: MNISTBackbone()
+        }
+    }
+
+    /// What G takes and what D's heads answer.
+    public var conditioning: Conditioning {
+        switch architecture {
+        case .dcgan, .mlp: Conditioning(noise: nz)
+        case .acgan: Conditioning(noise: nz, classes: classes)
+        case .infogan: Conditioning(noise: nz, categorical: categorical, continuous: continuous)
+        }
     }
 
     /// Per-sample image shape `(1, channels, imageSize, imageSize)`.
     public var imageShape: Shape { Shape(1, channels, imageSize, imageSize) }
-    /// Per-sample latent shape `(1, nz, 1, 1)`.
-    public var latentShape: Shape { Shape(1, nz, 1, 1) }
+    /// Per-sample generator input shape `(1, width, 1, 1)`.
+    public var latentShape: Shape { Shape(1, conditioning.width, 1, 1) }
 
     /// Checks that the architecture can produce these shapes; the message names the option.
     public func validate() throws(ModelError) {
@@ -41,32 +98,61 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard nz > 0, ngf > 0, ndf > 0 else {
             throw ModelError("--nz, --ngf and --ndf must be positive (got \(nz), \(ngf), \(ndf))")
         }
-        switch architecture {
-        case .dcgan:
-            guard DCGAN.supportedSizes.contains(imageSize) else {
-                throw ModelError("--image-size \(imageSize) cannot be produced by the DCGAN; use one of \(DCGAN.supportedSizes.map(String.init).joined(separator: ", "))")
-            }
-        case .mlp:
-            guard imageSize >= 4 && imageSize <= 128 else {
-                throw ModelError("--image-size \(imageSize) is out of range for the MLP GAN (4 to 128)")
+        guard nz <= 1 << 20, ngf <= 1 << 20, ndf <= 1 << 20 else {
+            throw ModelError("--nz, --ngf and --ndf must be at most 1048576 (got \(nz), \(ngf), \(ndf))")
+        }
+        if architecture == .acgan {
+            guard classes >= 2 && classes <= 1 << 16 else {
+                throw ModelError("the AC-GAN needs labelled data with at least 2 classes (the data has \(classes)); --data must have labels")
             }
         }
+        if architecture == .infogan {
+            guard categorical.allSatisfy({ $0 >= 2 && $0 <= 1024 }), continuous >= 0, continuous <= 64,
+                  !categorical.isEmpty || continuous > 0 else {
+                throw ModelError("InfoGAN needs codes: --categorical sizes from 2 to 1024 and --continuous from 0 to 64, not both empty")
+            }
+        }
+        try backboneLayers.validate(self)
     }
 
-    /// The generator `z (n, nz, 1, 1)` → `image (n, channels, size, size)` in [-1, 1].
-    public func generator(batch: Int) -> Network {
-        switch architecture {
-        case .dcgan: DCGAN.generator(self, batch: batch)
-        case .mlp: MLPGAN.generator(self, batch: batch)
-        }
+    // MARK: Building
+
+    /// The generator `input (n, width, 1, 1)` → `image (n, channels, size, size)` in [-1, 1],
+    /// unbuilt, so that its memory can be estimated first.
+    public func generatorBuilder(batch: Int) -> NetworkBuilder {
+        let backbone = backboneLayers
+        let b = NetworkBuilder(input: latentShape.batch(batch), prefix: backbone.generatorPrefix)
+        backbone.generator(b, self)
+        return b
     }
 
-    /// The discriminator `image (n, channels, size, size)` → `logit (n, 1, 1, 1)`.
-    public func discriminator(batch: Int) -> Network {
-        switch architecture {
-        case .dcgan: DCGAN.discriminator(self, batch: batch)
-        case .mlp: MLPGAN.discriminator(self, batch: batch)
+    /// The discriminator `image (n, channels, size, size)` → its trunk and heads, unbuilt.
+    /// With the adversarial head alone, the head continues the trunk's module numbering, as in
+    /// the unconditional models' PyTorch Sequentials (DCGAN's logit convolution is `main.11`);
+    /// with several heads, each has its own prefix (`adv.0`, `cls.0`, `q.0`, …).
+    public func discriminatorBuilder(batch: Int) -> NetworkBuilder {
+        let backbone = backboneLayers
+        let b = NetworkBuilder(input: imageShape.batch(batch), prefix: backbone.trunkPrefix)
+        backbone.trunk(b, self)
+        let heads = conditioning.heads
+        for head in heads {
+            if heads.count == 1 {
+                b.head(head.name, prefix: backbone.trunkPrefix, index: b.trunkIndex)
+            } else {
+                b.head(head.name, prefix: head.name)
+            }
+            if case .q = head { backbone.qHidden(b) }
+            backbone.project(b, outputs: head.width)
         }
+        return b
+    }
+
+    public func generator(batch: Int) -> Network { generatorBuilder(batch: batch).build() }
+    public func discriminator(batch: Int) -> Network { discriminatorBuilder(batch: batch).build() }
+
+    /// Bytes G and D (parameters, gradients, Adam moments, activations and scratch) need at `batch`.
+    public func estimatedBytes(batch: Int) -> Int {
+        generatorBuilder(batch: batch).estimatedBytes + discriminatorBuilder(batch: batch).estimatedBytes
     }
 }
 

@@ -1,61 +1,75 @@
 import Distributed
 import Models
 import Neural
+import Storage
 
-/// Means over the global batch of one step's losses and discriminator outputs.
-public struct StepMetrics: Sendable, Equatable {
-    /// `BCE(D(x), 1) + BCE(D(G(z)), 0)` in the D step.
-    public var lossD: Float
-    /// `BCE(D(G(z)), 1)` in the G step (non-saturating loss).
-    public var lossG: Float
-    /// Mean `σ(D(x))`, and mean `σ(D(G(z)))` before and after the D update.
-    public var realProbability: Float
-    public var fakeProbabilityBefore: Float
-    public var fakeProbabilityAfter: Float
-    /// Some rank was asked to stop (SIGTERM, SIGINT) during this step: every rank sees it.
-    public var stopRequested = false
-
-    public var isFinite: Bool {
-        [lossD, lossG, realProbability, fakeProbabilityBefore, fakeProbabilityAfter].allSatisfy(\.isFinite)
-    }
-}
-
-/// One replica of G and D with their optimizers, and the training step of DESIGN.md:
+/// One replica of G and D with their optimizers, and the training step that runs any
+/// `Objective` (DESIGN.md):
 ///
 /// ```
-/// D step: D(real) → BCE(1) → backward;  fake = G(z);  D(fake) → BCE(0) → backward (D only)
-///         allreduce-average D's gradient arena → Adam(D)
-/// G step: D(fake) → BCE(1) → backward through D (input gradient only) → G backward
-///         allreduce-average G's gradient arena → Adam(G)
+/// D step:  D(real) → the objective's real terms → backward (D parameters)
+///          fake = G(inputs);  D(fake) → its fake terms → backward (D parameters only)
+///          reduce D's gradients over micro-batches and ranks → Adam(D)
+/// G step:  D(fake) through the updated D → its generator terms → backward (input gradient only)
+///          → G backward → reduce G's gradients → Adam(G)
 /// ```
-/// Losses are means over this replica's batch `b`; averaging gradients over `R` replicas then
-/// gives the gradient of the mean over the global batch `B = R·b`, and synchronized BN makes
-/// the normalisation that of the global batch, so R replicas follow one process with batch B.
+/// Losses are means over the global batch `B` (gradients scaled by `weight/B`), so the reduced
+/// gradient is the global batch's; synchronized BN makes the normalisation the global batch's
+/// too, so R replicas follow one process with batch B. With micro-batches (`Reduction.exact`)
+/// they follow it to the bit.
 public final class GANTrainer {
     public let model: ModelConfig
+    public let objective: Objective
     public let generator: Network
     public let discriminator: Network
     public var optimizerG: Adam
     public var optimizerD: Adam
     public let communicator: Communicator
+    public let reduction: Reduction
     public let localBatch: Int
     /// Global index of this replica's first sample within each global batch.
     public let firstGlobalIndex: Int
     public let seed: UInt64
-    /// `(b, C, H, W)` real images of the current step, filled by the caller.
+    /// `(b, C, H, W)` real images of the current step, and `(b)` their labels, filled by the caller.
     public let real: Tensor
-    /// `(b, nz, 1, 1)` latent vectors of the current step (`fillLatents`).
-    public let latent: Tensor
-    /// `(b, 1, 1, 1)` gradient of the loss with respect to D's logits.
-    private let dLogits: Tensor
-    /// `(6)` metrics and the stop flag, exchanged between replicas in one reduction.
-    private let metricSums: UnsafeMutablePointer<Float>
+    public let realLabels: UnsafeMutablePointer<Int32>
+    /// G's inputs of the current step (`fillLatents`).
+    public let inputs: GeneratorInputs
+    public var latent: Tensor { inputs.latent }
+    /// The last step's metrics (updated in place).
+    public let metrics: StepMetrics
     /// Completed training steps.
     public var step = 0
 
-    public init(model: ModelConfig, learningRate: Float, beta1: Float, localBatch: Int,
-                communicator: Communicator, seed: UInt64) {
+    /// A term ready to run: where its metrics go and its gradient scale `weight/B`.
+    struct CompiledTerm {
+        let term: Objective.Term
+        let lossSlots: [Int]
+        let auxiliarySlot: Int?
+        let scale: Float
+    }
+
+    struct CompiledPass {
+        let terms: [CompiledTerm]
+        let heads: [Int]
+    }
+
+    private let passes: [CompiledPass]
+    /// `(chunks, slots + 1)` per-micro-batch metric sums (the last column: the stop flag) and their total.
+    private let metricWidth: Int
+    private let metricPartials: UnsafeMutablePointer<Double>
+    private let metricTotals: UnsafeMutablePointer<Double>
+    private let partialGradients: PartialGradients?
+    private let optimizerTimer = CommunicationTimer()
+
+    /// - `microBatch`: samples per micro-batch for exact, rank-count-independent reductions
+    ///   (it must divide `localBatch`); 0 for one floating-point allreduce per sum.
+    public init(model: ModelConfig, objective: Objective? = nil, learningRate: Float, generatorLearningRate: Float? = nil,
+                beta1: Float, localBatch: Int, communicator: Communicator, seed: UInt64, microBatch: Int = 0) {
+        precondition(microBatch == 0 || localBatch % microBatch == 0, "micro-batch \(microBatch) does not divide \(localBatch)")
+        let objective = objective ?? .of(model)
         self.model = model
+        self.objective = objective
         self.communicator = communicator
         self.localBatch = localBatch
         self.seed = seed
@@ -64,105 +78,143 @@ public final class GANTrainer {
         discriminator = model.discriminator(batch: localBatch)
         generator.arena.initialize(seed: seed, network: 0)
         discriminator.arena.initialize(seed: seed, network: 1)
-        optimizerG = Adam(learningRate: learningRate, beta1: beta1)
+        optimizerG = Adam(learningRate: generatorLearningRate ?? learningRate, beta1: beta1)
         optimizerD = Adam(learningRate: learningRate, beta1: beta1)
-        if communicator.size > 1 {
-            let reducer = SynchronizedStatistics(communicator, timer: statisticsTimer)
-            generator.context.reducer = reducer
-            discriminator.context.reducer = reducer
-        }
+        reduction = Reduction(mode: microBatch > 0 ? .exact(microBatch: microBatch) : .summed, communicator: communicator)
+        let chunks = Chunks(samples: localBatch, microBatch: microBatch).count
+        partialGradients = microBatch > 0 ? PartialGradients(chunks: chunks, stride: max(generator.arena.count, discriminator.arena.count)) : nil
         for network in [generator, discriminator] {
             network.context.random = Philox(seed: seed)
             network.context.firstSampleIndex = firstGlobalIndex
+            network.context.microBatch = microBatch
+            network.context.reducer = reduction
+            network.arena.partials = partialGradients
         }
         real = Tensor(model.imageShape.batch(localBatch))
-        latent = Tensor(model.latentShape.batch(localBatch))
-        dLogits = Tensor(Shape(localBatch, 1, 1, 1))
-        metricSums = .allocate(capacity: 6)
-        metricSums.initialize(repeating: 0, count: 6)
-    }
-
-    deinit { metricSums.deallocate() }
-
-    /// `z` of global sample `i` at step `t` is `normal(Philox(seed), stream latent(t), index i)`:
-    /// the same on any rank count.
-    public func fillLatents(step t: Int) {
-        let random = Philox(seed: seed)
-        let nz = model.nz
-        for s in 0..<localBatch {
-            random.normals(stream: RandomStream.latent(step: UInt64(t)), index: UInt64(firstGlobalIndex + s),
-                           into: latent.data + s * nz, count: nz)
+        realLabels = Memory.allocate(localBatch)
+        inputs = GeneratorInputs(model.conditioning, batch: localBatch)
+        metrics = StepMetrics(names: objective.metrics)
+        metricWidth = metrics.names.count + 1
+        metricPartials = Memory.allocate(chunks * metricWidth)
+        metricTotals = Memory.allocate(metricWidth)
+        let globalBatch = Float(localBatch * communicator.size)
+        let names = metrics.names
+        passes = Objective.Pass.allCases.map { pass in
+            CompiledPass(terms: objective.terms(of: pass).map { term in
+                CompiledTerm(term: term, lossSlots: term.lossMetrics.map { names.firstIndex(of: $0)! },
+                             auxiliarySlot: term.auxiliaryMetric.map { names.firstIndex(of: $0)! }, scale: term.weight / globalBatch)
+            }, heads: objective.heads(of: pass))
         }
+        let widest = (generator.batchNorms + discriminator.batchNorms).map { 2 * $0.channels + 1 }.max() ?? 0
+        reduction.reserve(chunks: chunks, width: max(widest, metricWidth), parameters: max(generator.arena.count, discriminator.arena.count),
+                          slices: max(generator.arena.slices.count, discriminator.arena.slices.count))
     }
 
-    /// Seconds spent in collectives (gradient averaging, metrics, synchronized BN) so far.
-    public var communicationSeconds: Double { timer.seconds + statisticsTimer.seconds }
-    /// Of which inside BatchNorm layers (synchronized statistics).
-    public var statisticsSeconds: Double { statisticsTimer.seconds }
-    /// Seconds spent in Adam updates so far.
-    public var optimizerSeconds: Double { optimizerTimer.seconds }
-    private let timer = CommunicationTimer()
-    private let statisticsTimer = CommunicationTimer()
-    private let optimizerTimer = CommunicationTimer()
+    deinit {
+        Memory.free(realLabels)
+        Memory.free(metricPartials)
+        Memory.free(metricTotals)
+    }
 
-    /// One D step and one G step on `real` and `latent`; returns global-batch means.
-    /// `stopRequested` is asked at the end of the step, just before the reduction that carries
-    /// it, so a signal that arrives during this step stops the run after this step; the
-    /// result says whether any rank asked.
+    /// G's inputs of global sample `i` at step `t` depend on `(seed, t, i)` only (`GeneratorInputs`).
+    public func fillLatents(step t: Int) {
+        inputs.sample(seed: seed, step: t, first: firstGlobalIndex, count: localBatch)
+    }
+
+    /// Seconds spent in collectives (gradients, statistics, metrics) so far.
+    public var communicationSeconds: Double { reduction.statisticsTimer.seconds + reduction.gradientTimer.seconds }
+    /// Of which inside BatchNorm layers and metrics.
+    public var statisticsSeconds: Double { reduction.statisticsTimer.seconds }
+    /// Seconds spent in gradient reduction and Adam updates so far.
+    public var optimizerSeconds: Double { optimizerTimer.seconds }
+
+    /// One D step and one G step on `real` (with `realLabels`) and `inputs`; returns the
+    /// objective's global-batch metrics. `stopRequested` is asked at the end of the step, just
+    /// before the reduction that carries it, so a signal that arrives during this step stops
+    /// the run after this step; the result says whether any rank asked.
+    @discardableResult
     public func trainStep(stopRequested: () -> Bool = { false }) throws(CommunicatorError) -> StepMetrics {
-        let D = discriminator, G = generator
+        let D = discriminator, G = generator, n = localBatch
         D.training = true
         G.training = true
+        metricPartials.update(repeating: 0, count: Chunks(samples: n, microBatch: reduction.microBatch).count * metricWidth)
 
-        // (1) D step: maximise log D(x) + log(1 − D(G(z))).
+        // (1) D step.
         D.arena.zeroGradients()
         D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 0)
-        let realLoss = BCEWithLogits.loss(logits: D.forward(real), target: 1, gradient: dLogits)
-        D.backward(dLogits, inputGradient: false)
+        run(passes[0], on: real, inputGradient: false, parameterGradients: true)
         let fake = G.forward(latent)
         D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 1)
-        let fakeLoss = BCEWithLogits.loss(logits: D.forward(fake), target: 0, gradient: dLogits)
-        D.backward(dLogits, inputGradient: false)
-        try averageGradients(D.arena)
+        run(passes[1], on: fake, inputGradient: false, parameterGradients: true)
+        try reduction.reduceGradients(D.arena)
         var start = optimizerTimer.start()
         optimizerD.update(D.arena)
         optimizerTimer.stop(start)
 
-        // (2) G step: maximise log D(G(z)) through the updated D, without D weight gradients.
+        // (2) G step through the updated D, without D's parameter gradients.
         G.arena.zeroGradients()
         D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 2)
-        let generatorLoss = BCEWithLogits.loss(logits: D.forward(fake), target: 1, gradient: dLogits)
-        let dFake = D.backward(dLogits, inputGradient: true, parameterGradients: false)
+        let dFake = run(passes[2], on: fake, inputGradient: true, parameterGradients: false)
         G.backward(dFake, inputGradient: false)
-        try averageGradients(G.arena)
+        try reduction.reduceGradients(G.arena)
         start = optimizerTimer.start()
         optimizerG.update(G.arena)
         optimizerTimer.stop(start)
         step += 1
 
-        metricSums[0] = realLoss.loss + fakeLoss.loss
-        metricSums[1] = generatorLoss.loss
-        metricSums[2] = realLoss.meanProbability
-        metricSums[3] = fakeLoss.meanProbability
-        metricSums[4] = generatorLoss.meanProbability
-        metricSums[5] = stopRequested() ? 1 : 0
-        start = timer.start()
-        try communicator.allreduceSum(metricSums, count: 6)
-        timer.stop(start)
-        let r = Float(communicator.size)
-        return StepMetrics(lossD: metricSums[0] / r, lossG: metricSums[1] / r, realProbability: metricSums[2] / r,
-                           fakeProbabilityBefore: metricSums[3] / r, fakeProbabilityAfter: metricSums[4] / r,
-                           stopRequested: metricSums[5] > 0)
+        metricPartials[metricWidth - 1] = stopRequested() ? 1 : 0
+        try reduction.reduceRows(metricPartials, chunks: Chunks(samples: n, microBatch: reduction.microBatch).count,
+                                 width: metricWidth, into: metricTotals)
+        let globalBatch = Double(n * communicator.size)
+        for i in 0..<(metricWidth - 1) { metrics.set(i, Float(metricTotals[i] / globalBatch)) }
+        metrics.stopRequested = metricTotals[metricWidth - 1] > 0
+        return metrics
     }
 
-    /// One allreduce over the whole gradient arena, then division by the replica count.
-    private func averageGradients(_ arena: ParameterArena) throws(CommunicatorError) {
-        guard communicator.size > 1 else { return }
-        let start = timer.start()
-        try communicator.allreduceSum(arena.gradients, count: arena.count)
-        timer.stop(start)
-        let scale = 1 / Float(communicator.size)
-        let g = arena.gradients!
-        for i in 0..<arena.count { g[i] *= scale }
+    /// D forward on `x` through the pass's heads, its terms' losses (gradients into the heads,
+    /// sums into the metric rows, micro-batch by micro-batch), and D backward.
+    @discardableResult
+    private func run(_ pass: CompiledPass, on x: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
+        let D = discriminator, n = x.shape.n
+        D.forward(x, heads: pass.heads)
+        for h in pass.heads {
+            D.heads[h].gradient.setBatch(n)
+            D.heads[h].gradient.fill(0)
+        }
+        for c in D.context.chunks(n) {
+            let row = metricPartials + c.index * metricWidth
+            for compiled in pass.terms {
+                let head = D.heads[compiled.term.head]
+                let sums = compiled.term.loss.apply(output: head.output.data, width: head.width, target: target(compiled.term.target),
+                                                    samples: c.range, scale: compiled.scale, gradient: head.gradient.data)
+                for slot in compiled.lossSlots { row[slot] += Double(compiled.term.weight) * sums.loss }
+                if let slot = compiled.auxiliarySlot { row[slot] += sums.auxiliary }
+            }
+        }
+        return D.backwardHeads(inputGradient: inputGradient, parameterGradients: parameterGradients)
+    }
+
+    private func target(_ target: Objective.Target) -> Loss.Target {
+        switch target {
+        case let .constant(v): .constant(v)
+        case .realLabels: .labels(realLabels)
+        case .sampledClasses: .labels(inputs.classes)
+        case let .categoricalCode(k): .labels(inputs.code(k))
+        case .continuousCodes: .values(inputs.continuous, stride: model.conditioning.continuous, offset: 0)
+        }
+    }
+
+    // MARK: State
+
+    /// Everything a checkpoint holds, the broadcast copies and the replica digest covers:
+    /// parameters and BN buffers of both networks, Adam's moments, and the step counters.
+    public var state: StateList {
+        StateList(tensors: generator.stateTensors(prefix: "netG") + discriminator.stateTensors(prefix: "netD")
+                      + generator.optimizerTensors(name: "optimizerG") + discriminator.optimizerTensors(name: "optimizerD"),
+                  counters: [
+                      .init(name: "step", get: { [unowned self] in step }, set: { [unowned self] in step = $0 }),
+                      .init(name: "optimizerG.step", get: { [unowned self] in optimizerG.step }, set: { [unowned self] in optimizerG.step = $0 }),
+                      .init(name: "optimizerD.step", get: { [unowned self] in optimizerD.step }, set: { [unowned self] in optimizerD.step = $0 }),
+                  ])
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Storage
 
-/// `metrics.jsonl`: one JSON object per logged step, appended and flushed as it happens.
-/// A fresh run starts the file anew; a resumed run keeps the lines up to its step.
+/// `metrics.jsonl`: one JSON object per logged step, appended and flushed as it happens:
+/// `step`, `epoch`, the objective's metrics by name (`loss_d`, `loss_g`, `d_x`, …), and
+/// `images_per_second`. A fresh run starts the file anew; a resumed run keeps the lines up to
+/// its step.
 final class MetricsLog {
     let handle: FileHandle
     let path: String
@@ -28,9 +30,9 @@ final class MetricsLog {
     deinit { try? handle.close() }
 
     func append(step: Int, epoch: Int, metrics: StepMetrics, imagesPerSecond: Double) throws(TrainingError) {
-        let line = String(format: "{\"step\":%d,\"epoch\":%d,\"loss_d\":%.6g,\"loss_g\":%.6g,\"d_x\":%.6g,\"d_g_z1\":%.6g,\"d_g_z2\":%.6g,\"images_per_second\":%.2f}\n",
-                          step, epoch, metrics.lossD, metrics.lossG, metrics.realProbability,
-                          metrics.fakeProbabilityBefore, metrics.fakeProbabilityAfter, imagesPerSecond)
+        var line = "{\"step\":\(step),\"epoch\":\(epoch)"
+        for (name, value) in zip(metrics.names, metrics.values) { line += String(format: ",\"%@\":%.6g", name, value) }
+        line += String(format: ",\"images_per_second\":%.2f}\n", imagesPerSecond)
         do { try handle.write(contentsOf: Data(line.utf8)) } catch {
             throw TrainingError("\(path): write failed (\(String(cString: strerror(errno))))")
         }

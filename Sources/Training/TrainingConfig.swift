@@ -26,8 +26,17 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var restart = false
     /// Compare a digest of the parameters across ranks every N steps (0: never).
     public var checkReplicasEvery = 0
+    /// Adam's learning rate (D's, and G's unless `generatorLearningRate` is set) and β₁.
     public var learningRate: Float = 2e-4
+    public var generatorLearningRate: Float?
     public var beta1: Float = 0.5
+    /// Samples per micro-batch: sums over samples are formed per micro-batch and combined
+    /// exactly, so every rank count gives the same bits (0: one partial sum per rank, combined
+    /// in floating point).
+    public var microBatch = 0
+    /// InfoGAN's weights of the categorical and continuous information terms.
+    public var categoricalWeight: Float = 1
+    public var continuousWeight: Float = 0.1
 
     public init() {}
 
@@ -51,15 +60,23 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         d.restart = try c.decodeIfPresent(Bool.self, forKey: .restart) ?? d.restart
         d.checkReplicasEvery = try c.decodeIfPresent(Int.self, forKey: .checkReplicasEvery) ?? d.checkReplicasEvery
         d.learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        d.generatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .generatorLearningRate)
         d.beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
+        d.microBatch = try c.decodeIfPresent(Int.self, forKey: .microBatch) ?? d.microBatch
+        d.categoricalWeight = try c.decodeIfPresent(Float.self, forKey: .categoricalWeight) ?? d.categoricalWeight
+        d.continuousWeight = try c.decodeIfPresent(Float.self, forKey: .continuousWeight) ?? d.continuousWeight
         self = d
     }
 
     /// Each field with the option that sets it, as text: for naming what differs.
     var fields: [(option: String, value: String)] {
-        [("--model", model.architecture.rawValue), ("--image-size", "\(model.imageSize)"), ("--channels", "\(model.channels)"),
-         ("--nz", "\(model.nz)"), ("--ngf", "\(model.ngf)"), ("--ndf", "\(model.ndf)"), ("--data", data),
-         ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"), ("--beta1", "\(beta1)"),
+        [("--model", model.architecture.rawValue), ("--backbone", model.resolvedBackbone.rawValue),
+         ("--image-size", "\(model.imageSize)"), ("--channels", "\(model.channels)"),
+         ("--nz", "\(model.nz)"), ("--ngf", "\(model.ngf)"), ("--ndf", "\(model.ndf)"), ("classes", "\(model.classes)"),
+         ("--categorical", model.categorical.map(String.init).joined(separator: ",")), ("--continuous", "\(model.continuous)"),
+         ("--data", data), ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"),
+         ("--lr-g", generatorLearningRate.map { "\($0)" } ?? "-"), ("--beta1", "\(beta1)"),
+         ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"), ("--micro-batch", "\(microBatch)"),
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
          ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
@@ -69,8 +86,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Options a resumed run must share with its checkpoint: everything that shapes the
     /// model, the data order and the optimizer. Steps, epochs, logging, checkpointing and the
     /// rank count may change.
-    static let resumeInvariant: Set<String> = ["--model", "--image-size", "--channels", "--nz", "--ngf", "--ndf", "--data",
-                                               "--batch-size", "--seed", "--lr", "--beta1"]
+    static let resumeInvariant: Set<String> = ["--model", "--backbone", "--image-size", "--channels", "--nz", "--ngf", "--ndf",
+                                               "classes", "--categorical", "--continuous", "--data", "--batch-size", "--seed",
+                                               "--lr", "--lr-g", "--beta1", "--lambda-cat", "--lambda-cont"]
 
     /// `(option, mine, theirs)` for each field among `options` that differs from `other`.
     func differences(from other: TrainingConfig, among options: Set<String>? = nil) -> [(String, String, String)] {
@@ -89,6 +107,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard logEvery > 0 else { throw TrainingError("--log-every must be positive, got \(logEvery)") }
         guard sampleEvery > 0 else { throw TrainingError("--sample-every must be positive, got \(sampleEvery)") }
         guard learningRate > 0, learningRate.isFinite else { throw TrainingError("--lr must be a positive number, got \(learningRate)") }
+        if let g = generatorLearningRate, !(g > 0 && g.isFinite) { throw TrainingError("--lr-g must be a positive number, got \(g)") }
+        guard categoricalWeight >= 0, categoricalWeight.isFinite, continuousWeight >= 0, continuousWeight.isFinite else {
+            throw TrainingError("--lambda-cat and --lambda-cont must be finite and not negative")
+        }
+        guard microBatch >= 0 else { throw TrainingError("--micro-batch must not be negative, got \(microBatch)") }
         guard beta1 >= 0, beta1 < 1 else { throw TrainingError("--beta1 must be in [0, 1), got \(beta1)") }
         guard !runDirectory.isEmpty else { throw TrainingError("--run-dir must not be empty") }
         guard checkpointEvery > 0 else { throw TrainingError("--checkpoint-every must be positive, got \(checkpointEvery)") }

@@ -1,6 +1,7 @@
 import Data
 import Distributed
 import Foundation
+import Inference
 import Models
 import Neural
 import Storage
@@ -30,15 +31,21 @@ public final class TrainingRun {
         try agreeOnConfiguration()
         let (directory, checkpoint) = try openRunDirectory()
         let model = config.model
-        let dataset = try DatasetSource.load(config.data, size: model.imageSize, channels: model.channels)
+        let dataset = try loadData(config.data, model: model, split: .train)!
         let sampler: GlobalBatchSampler
         do {
             sampler = try GlobalBatchSampler(sampleCount: dataset.count, globalBatch: config.batchSize,
                                              rank: communicator.rank, ranks: communicator.size, seed: config.seed)
         } catch { throw TrainingError(error.description, collective: true) }
+        if config.microBatch > 0 && sampler.localBatch % config.microBatch != 0 {
+            throw TrainingError("--micro-batch \(config.microBatch) does not divide the \(sampler.localBatch) samples per rank (--batch-size \(config.batchSize) over \(communicator.size) ranks)", collective: true)
+        }
+        try checkMemory(model: model, localBatch: sampler.localBatch)
         let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
-        let trainer = GANTrainer(model: model, learningRate: config.learningRate, beta1: config.beta1,
-                                 localBatch: sampler.localBatch, communicator: communicator, seed: config.seed)
+        let trainer = GANTrainer(model: model,
+                                 objective: .of(model, categoricalWeight: config.categoricalWeight, continuousWeight: config.continuousWeight),
+                                 learningRate: config.learningRate, generatorLearningRate: config.generatorLearningRate, beta1: config.beta1,
+                                 localBatch: sampler.localBatch, communicator: communicator, seed: config.seed, microBatch: config.microBatch)
         let launch = try LaunchReport.gather(communicator)
         reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
         try restore(checkpoint, into: trainer)
@@ -57,7 +64,8 @@ public final class TrainingRun {
             if !resumed { try writeRealGrid(dataset) }
         }
         let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
-        let fixed = FixedLatents.latents(nz: model.nz, count: 64, seed: config.seed)
+        let sheets = SampleSheets.training(model, seed: config.seed)
+        let strip = communicator.isRoot ? try stripImages(model: model, training: dataset) : nil
         StopSignal.install()
 
         var last: StepMetrics?
@@ -65,22 +73,22 @@ public final class TrainingRun {
         var intervalSteps = 0
         while trainer.step < totalSteps {
             let t = trainer.step
-            dataset.fill(trainer.real, indices: sampler.indices(step: t))
+            let indices = sampler.indices(step: t)
+            dataset.fill(trainer.real, indices: indices)
+            dataset.fillLabels(trainer.realLabels, indices: indices)
             trainer.fillLatents(step: t)
             let metrics = try trainer.trainStep(stopRequested: { StopSignal.requested })
             last = metrics
             intervalSteps += 1
             guard metrics.isFinite else {
-                throw TrainingError("step \(t + 1): non-finite loss (loss_D \(metrics.lossD), loss_G \(metrics.lossG)); no checkpoint written; lower --lr or change --seed", collective: true)
+                throw TrainingError("step \(t + 1): non-finite loss (\(logLine(metrics, trainer.objective))); no checkpoint written; lower --lr or change --seed", collective: true)
             }
             let done = trainer.step
             let epoch = sampler.epoch(ofStep: t)
             if done % config.logEvery == 0 || done == totalSteps || metrics.stopRequested {
                 let elapsed = Date().timeIntervalSince(intervalStart)
                 let rate = Double(intervalSteps * config.batchSize) / max(elapsed, 1e-9)
-                print(String(format: "[%d/%d] epoch %d  loss_D %.4f  loss_G %.4f  D(x) %.4f  D(G(z)) %.4f / %.4f  %.1f img/s",
-                             done, totalSteps, epoch, metrics.lossD, metrics.lossG, metrics.realProbability,
-                             metrics.fakeProbabilityBefore, metrics.fakeProbabilityAfter, rate))
+                print(String(format: "[%d/%d] epoch %d  %@  %.1f img/s", done, totalSteps, epoch, logLine(metrics, trainer.objective), rate))
                 try metricsLog?.append(step: done, epoch: epoch, metrics: metrics, imagesPerSecond: rate)
                 intervalStart = Date()
                 intervalSteps = 0
@@ -89,7 +97,7 @@ public final class TrainingRun {
                 try ReplicaState.verifyIdentical(trainer, step: done)
             }
             if communicator.isRoot && (done % config.sampleEvery == 0 || done == totalSteps) {
-                try writeSampleGrid(trainer: trainer, fixed: fixed, step: done)
+                try writeSampleGrids(trainer: trainer, sheets: sheets, strip: strip, step: done)
             }
             if done % config.checkpointEvery == 0 || done == totalSteps || metrics.stopRequested {
                 try writeCheckpoint(trainer, store: directory?.store, epoch: epoch)
@@ -222,11 +230,19 @@ public final class TrainingRun {
 
     private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int) {
         let m = config.model
-        let name = m.architecture == .dcgan ? "DCGAN" : "MLP GAN"
+        let name = [ModelConfig.Architecture.dcgan: "DCGAN", .mlp: "MLP GAN", .acgan: "AC-GAN", .infogan: "InfoGAN"][m.architecture]!
         let lines = launch.lines
         print("swiftgan train: \(lines[0])")
         for warning in lines.dropFirst() { print(warning) }
-        print("model: \(name) \(m.imageSize)x\(m.imageSize)x\(m.channels), nz \(m.nz), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)")
+        let c = m.conditioning
+        var conditioning = ""
+        if c.classes > 0 { conditioning += ", \(c.classes) classes" }
+        if !c.categorical.isEmpty { conditioning += ", categorical codes \(c.categorical.map(String.init).joined(separator: ","))" }
+        if c.continuous > 0 { conditioning += ", \(c.continuous) continuous codes" }
+        print("model: \(name) (\(m.resolvedBackbone.rawValue) backbone) \(m.imageSize)x\(m.imageSize)x\(m.channels), nz \(m.nz)\(conditioning), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)")
+        print(config.microBatch > 0
+              ? "reductions: exact over micro-batches of \(config.microBatch) (the same bits on any rank count dividing the batch into them)"
+              : "reductions: floating-point allreduce (results depend on the rank count up to summation order; --micro-batch makes them exact)")
         print("data: \(config.data), \(dataset.count) images; global batch \(config.batchSize) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps per epoch, \(totalSteps) steps")
         print("run directory: \(config.runDirectory)")
     }
@@ -237,17 +253,68 @@ public final class TrainingRun {
         let images = Tensor(Shape(n, dataset.channels, dataset.height, dataset.width))
         let first = GlobalBatchSampler.permutation(count: dataset.count, seed: config.seed, epoch: 0).prefix(n)
         dataset.fill(images, indices: first)
-        try SampleGrid.write(images.data, count: n, channels: dataset.channels, height: dataset.height, width: dataset.width,
-                             to: runDirectory.appendingPathComponent("real.png").path)
+        do {
+            try SampleGrid.write(images.data, count: n, channels: dataset.channels, height: dataset.height, width: dataset.width,
+                                 to: runDirectory.appendingPathComponent("real.png").path)
+        } catch { throw TrainingError(error.description) }
     }
 
-    private func writeSampleGrid(trainer: GANTrainer, fixed: [Float], step: Int) throws(TrainingError) {
-        let images = FixedLatents.generate(trainer.generator, latents: fixed)
-        let m = config.model
-        let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d.png", step)).path
-        try images.withUnsafeBufferPointer { (buffer) throws(TrainingError) in
-            try SampleGrid.write(buffer.baseAddress!, count: fixed.count / m.nz, channels: m.channels, height: m.imageSize,
-                                 width: m.imageSize, to: path)
+    /// The objective's metrics as `loss_D 0.6012  loss_G 2.1450  D(x) 0.7712  D(G(z)) 0.2101 / 0.1503`.
+    func logLine(_ metrics: StepMetrics, _ objective: Objective) -> String {
+        objective.display.map { item in
+            item.label + " " + item.metrics.map { String(format: "%.4f", metrics[$0] ?? .nan) }.joined(separator: " / ")
+        }.joined(separator: "  ")
+    }
+
+    /// The dataset at the model's size, as a training error naming `--data`.
+    private func loadData(_ spec: String, model: ModelConfig, split: FashionMNIST.Split) throws(TrainingError) -> ImageDataset? {
+        do { return try DatasetSource.load(spec, size: model.imageSize, channels: model.channels, split: split) } catch {
+            throw TrainingError(error.description)
         }
+    }
+
+    /// Refuses, before allocating, a configuration whose networks and buffers would not fit in
+    /// the memory this process can get; the message gives the estimate and what to lower.
+    private func checkMemory(model: ModelConfig, localBatch: Int) throws(TrainingError) {
+        let needed = model.estimatedBytes(batch: localBatch)
+        let available = SystemMemory.available()
+        if needed > available {
+            throw TrainingError("this configuration needs about \(SystemMemory.describe(needed)) per rank (networks, activations and optimizer state at \(localBatch) samples per rank), but \(SystemMemory.describe(available)) is available; lower --batch-size, --ngf or --ndf, or use more ranks", collective: true)
+        }
+    }
+
+    /// Eight real images for the prediction strip of conditional models: from the test split
+    /// where the data has one, else from the training data.
+    private func stripImages(model: ModelConfig, training: ImageDataset) throws(TrainingError) -> Tensor? {
+        guard model.conditioning.classes > 0 || !model.conditioning.categorical.isEmpty else { return nil }
+        let source = (try? loadData(config.data, model: model, split: .test)).flatMap { $0 } ?? training
+        let n = min(8, source.count)
+        let images = Tensor(model.imageShape.batch(n))
+        source.fill(images, indices: GlobalBatchSampler.permutation(count: source.count, seed: config.seed, epoch: 0).prefix(n))
+        return images
+    }
+
+    /// `samples/step-N.png` (and `-c3.png`, … for further codes), and for conditional models
+    /// `samples/step-N-strip.png`: real images above G's images of D's predicted class.
+    private func writeSampleGrids(trainer: GANTrainer, sheets: [SampleSheet], strip: Tensor?, step: Int) throws(TrainingError) {
+        let m = config.model
+        do throws(InferenceError) {
+            for sheet in sheets {
+                let images = Generation.images(trainer.generator, inputs: sheet.inputs)
+                let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d%@.png", step, sheet.suffix)).path
+                try images.withUnsafeBufferPointer { (buffer) throws(InferenceError) in
+                    try SampleGrid.write(buffer.baseAddress!, count: sheet.count, channels: m.channels, height: m.imageSize,
+                                         width: m.imageSize, columns: sheet.columns, to: path)
+                }
+            }
+            if let strip, let images = PredictionStrip.images(generator: trainer.generator, discriminator: trainer.discriminator,
+                                                               model: m, seed: config.seed, real: strip) {
+                let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d-strip.png", step)).path
+                try images.withUnsafeBufferPointer { (buffer) throws(InferenceError) in
+                    try SampleGrid.write(buffer.baseAddress!, count: 2 * strip.shape.n, channels: m.channels, height: m.imageSize,
+                                         width: m.imageSize, columns: strip.shape.n, to: path)
+                }
+            }
+        } catch { throw TrainingError(error.description) }
     }
 }

@@ -4,20 +4,24 @@ import Foundation
 import Models
 
 extension ModelConfig.Architecture: ExpressibleByArgument {}
+extension ModelConfig.BackboneName: ExpressibleByArgument {}
 
 /// Options that fix the networks' shapes, shared by `train` and `bench`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Architecture: dcgan (Radford et al.) or mlp (Goodfellow et al.).")
+    @Option(help: "Architecture: dcgan (Radford et al.), mlp (Goodfellow et al.), acgan (Odena et al., needs labels) or infogan (Chen et al.).")
     var model: ModelConfig.Architecture = .dcgan
 
-    @Option(parsing: .unconditional, help: "Image side in pixels: 32, 64 or 128 for dcgan (default 32); 28 for mlp on MNIST-style data.")
+    @Option(help: "Layers under the conditioning: dcgan (32/64/128 px), mnist (the InfoGAN paper's 28x28 network) or mlp. Default: the architecture's (acgan: dcgan, infogan: mnist).")
+    var backbone: ModelConfig.BackboneName?
+
+    @Option(parsing: .unconditional, help: "Image side in pixels: 32, 64 or 128 for the dcgan backbone (default 32); 28 for mlp and mnist.")
     var imageSize: Int?
 
-    @Option(parsing: .unconditional, help: "Image channels: 1 (grey) or 3 (RGB); default 1 for train (Fashion-MNIST), 3 for bench (the 64x64x3 DCGAN).")
+    @Option(parsing: .unconditional, help: "Image channels: 1 (grey) or 3 (RGB); default 1 for train (Fashion-MNIST), 3 for bench (the 64x64x3 DCGAN); a packed --data file states its own.")
     var channels: Int?
 
-    @Option(parsing: .unconditional, help: "Latent size.")
-    var nz: Int = 100
+    @Option(parsing: .unconditional, help: "Noise size (default 100; 62 for infogan).")
+    var nz: Int?
 
     @Option(parsing: .unconditional, help: "Generator width (channels of its last hidden layer).")
     var ngf: Int = 64
@@ -25,31 +29,49 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Discriminator width (channels of its first layer).")
     var ndf: Int = 64
 
-    /// The configuration with defaults filled in. A packed dataset file (`data`) states its
-    /// image size and channels: they are taken from it when not given, and a given value
-    /// that differs is an error naming the option.
-    func config(defaultSize: Int, defaultChannels: Int, data: String? = nil) throws -> ModelConfig {
-        var size = imageSize ?? (model == .mlp ? 28 : defaultSize)
-        var planes = channels ?? defaultChannels
-        if let data, FileManager.default.fileExists(atPath: data), !FileManager.default.isDirectory(data) {
-            let header: PackedDataset.Header
-            do { header = try PackedDataset.header(data) } catch { throw ValidationError("--data \(error.description)") }
-            if let imageSize, imageSize != header.height {
-                throw ValidationError("--image-size \(imageSize) does not match the \(header.width)x\(header.height) images of --data \(data); prepare it with --size \(imageSize)")
-            }
-            if let channels, channels != header.channels {
-                throw ValidationError("--channels \(channels) does not match the \(header.channels)-channel images of --data \(data)")
-            }
-            size = header.height
-            planes = header.channels
-        }
-        return ModelConfig(architecture: model, imageSize: size, channels: planes, nz: nz, ngf: ngf, ndf: ndf)
-    }
-}
+    @Option(help: "InfoGAN: sizes of the categorical codes, comma-separated (default 10).")
+    var categorical: String?
 
-extension FileManager {
-    func isDirectory(_ path: String) -> Bool {
-        var flag: ObjCBool = false
-        return fileExists(atPath: path, isDirectory: &flag) && flag.boolValue
+    @Option(parsing: .unconditional, help: "InfoGAN: number of continuous codes U(-1, 1) (default 2).")
+    var continuous: Int?
+
+    /// The configuration with defaults filled in. The dataset (`data`) states what it knows of
+    /// itself: a packed file its image size and channels (taken from it when not given; a given
+    /// value that differs is an error naming the option), and its labels' class count (AC-GAN).
+    func config(defaultSize: Int, defaultChannels: Int, data: String? = nil, classes defaultClasses: Int = 10) throws -> ModelConfig {
+        let resolvedBackbone = backbone ?? [.dcgan: .dcgan, .mlp: .mlp, .acgan: .dcgan, .infogan: .mnist][model]!
+        var size = imageSize ?? (resolvedBackbone == .dcgan ? defaultSize : 28)
+        var planes = channels ?? defaultChannels
+        var classes = model == .acgan ? defaultClasses : 0
+        if let data {
+            let description: DatasetSource.Description
+            do { description = try DatasetSource.describe(data) } catch { throw ValidationError(error.description) }
+            if description.isPacked, let h = description.imageSize, let c = description.channels {
+                if let imageSize, imageSize != h {
+                    throw ValidationError("--image-size \(imageSize) does not match the \(h)x\(h) images of --data \(data); prepare it with --size \(imageSize)")
+                }
+                if let channels, channels != c {
+                    throw ValidationError("--channels \(channels) does not match the \(c)-channel images of --data \(data)")
+                }
+                size = h
+                planes = c
+            }
+            if model == .acgan {
+                guard description.classes >= 2 else {
+                    throw ValidationError("--model acgan needs labelled images, but --data \(data) has no labels (prepare a folder with one subfolder per class)")
+                }
+                classes = description.classes
+            }
+        }
+        var codes: [Int] = []
+        if model == .infogan {
+            let text = categorical ?? "10"
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard text.isEmpty || parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--categorical takes comma-separated sizes, got '\(text)'") }
+            codes = text.isEmpty ? [] : parts.map { $0! }
+        }
+        return ModelConfig(architecture: model, backbone: backbone, imageSize: size, channels: planes,
+                           nz: nz ?? (model == .infogan ? 62 : 100), ngf: ngf, ndf: ndf, classes: classes,
+                           categorical: codes, continuous: model == .infogan ? (continuous ?? 2) : 0)
     }
 }

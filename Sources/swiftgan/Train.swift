@@ -49,8 +49,20 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Compare a digest of the parameters across ranks every N steps and stop on any difference (0: never).")
     var checkReplicas = 0
 
-    @Option(parsing: .unconditional, help: "Adam learning rate.")
+    @Option(parsing: .unconditional, help: "Adam learning rate (D's, and G's unless --lr-g is given).")
     var lr: Float = 2e-4
+
+    @Option(parsing: .unconditional, help: "G's Adam learning rate (default --lr; 1e-3 for infogan, as the paper).")
+    var lrG: Float?
+
+    @Option(parsing: .unconditional, help: "InfoGAN: weight of the categorical information term.")
+    var lambdaCat: Float = 1
+
+    @Option(parsing: .unconditional, help: "InfoGAN: weight of the continuous information term (Gaussian NLL, sigma 1).")
+    var lambdaCont: Float = 0.1
+
+    @Option(parsing: .unconditional, help: "Samples per micro-batch: every sum over samples is formed per micro-batch and combined exactly, so any rank count that divides the batch into micro-batches gives the same bits (0: off).")
+    var microBatch = 0
 
     @Option(parsing: .unconditional, help: "Adam beta1.")
     var beta1: Float = 0.5
@@ -75,7 +87,11 @@ struct Train: ParsableCommand {
         config.restart = restart
         config.checkReplicasEvery = checkReplicas
         config.learningRate = lr
+        config.generatorLearningRate = lrG ?? (config.model.architecture == .infogan ? 1e-3 : nil)
         config.beta1 = beta1
+        config.categoricalWeight = lambdaCat
+        config.continuousWeight = lambdaCont
+        config.microBatch = microBatch
         try config.validate()
         try threads.apply()
         let communicator = try makeCommunicator()

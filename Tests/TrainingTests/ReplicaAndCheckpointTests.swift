@@ -14,6 +14,7 @@ final class FakeTwoRanks: Communicator {
     var hostName: String { "fake" }
     func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) {}
     func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {}
+    func allreduceSum(_ values: UnsafeMutablePointer<Int64>, count: Int) {}
     func allreduceMax(_ values: UnsafeMutablePointer<Double>, count: Int) {}
     func broadcast(_ bytes: UnsafeMutableRawPointer, count: Int, root: Int) {}
     func allgather(_ bytes: UnsafeRawPointer, count: Int, into: UnsafeMutableRawPointer) {

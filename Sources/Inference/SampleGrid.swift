@@ -7,7 +7,7 @@ import Neural
 public enum SampleGrid {
     /// `images (n, C, H, W)` → PNG at `path`, `columns` images per row.
     public static func write(_ images: UnsafePointer<Float>, count n: Int, channels: Int, height: Int, width: Int,
-                             columns: Int = 8, to path: String) throws(TrainingError) {
+                             columns: Int = 8, to path: String) throws(InferenceError) {
         let pad = 2
         let cols = min(columns, n), rows = (n + cols - 1) / cols
         let gridW = cols * (width + pad) + pad, gridH = rows * (height + pad) + pad
@@ -24,7 +24,7 @@ public enum SampleGrid {
             }
         }
         do { try PNG.write(path: path, width: gridW, height: gridH, channels: channels, pixels: pixels) } catch {
-            throw TrainingError(error.description)
+            throw InferenceError(error.description)
         }
     }
 

@@ -17,7 +17,7 @@ public final class Activation: Layer {
         case sigmoid
     }
 
-    public let kind: Kind
+    public let function: Kind
     public let inPlace: Bool
     public let outputShape: Shape
     /// Own buffers when not in place.
@@ -25,9 +25,21 @@ public final class Activation: Layer {
     private let ownDx: Tensor?
     private var y: Tensor!
 
+    public var kind: String {
+        switch function {
+        case .relu: "ReLU"
+        case .leakyReLU: "LeakyReLU"
+        case .tanh: "Tanh"
+        case .sigmoid: "Sigmoid"
+        }
+    }
+
+    /// Bytes of its own output and input gradient (none in place).
+    public static func bytes(input: Shape, inPlace: Bool) -> Int { inPlace ? 0 : 8 * input.count }
+
     public init(_ kind: Kind, input: Shape, inPlace: Bool = false) {
         if case let .leakyReLU(slope) = kind { precondition(slope > 0, "LeakyReLU slope must be positive") }
-        self.kind = kind
+        function = kind
         self.inPlace = inPlace
         outputShape = input
         ownY = inPlace ? nil : Tensor(input)
@@ -39,7 +51,7 @@ public final class Activation: Layer {
         out.setBatch(x.shape.n)
         y = out
         let src = x.data, dst = out.data, count = x.count
-        switch kind {
+        switch function {
         case .relu:
             for i in 0..<count { dst[i] = max(src[i], 0) }
         case let .leakyReLU(slope):
@@ -57,7 +69,7 @@ public final class Activation: Layer {
         dx.setBatch(dy.shape.n)
         guard inputGradient else { return dx }
         let g = dy.data, d = dx.data, out = y.data, count = dy.count
-        switch kind {
+        switch function {
         case .relu:
             for i in 0..<count { d[i] = out[i] > 0 ? g[i] : 0 }
         case let .leakyReLU(slope):

@@ -7,9 +7,18 @@ import Neural
 /// D: x (nc·size·size) → 1024 → 512 → 256 → 1, LeakyReLU(0.2) and Dropout(0.3) between
 /// ```
 /// For MNIST (`size` 28, `nc` 1) that is 100→256→512→1024→784 and 784→1024→512→256→1.
-public enum MLPGAN {
-    public static func generator(_ config: ModelConfig, batch: Int) -> Network {
-        let b = NetworkBuilder(input: config.latentShape.batch(batch), prefix: "model")
+public struct MLPGAN: Backbone {
+    public init() {}
+    public var generatorPrefix: String { "model" }
+    public var trunkPrefix: String { "model" }
+
+    public func validate(_ config: ModelConfig) throws(ModelError) {
+        guard config.imageSize >= 4 && config.imageSize <= 128 else {
+            throw ModelError("--image-size \(config.imageSize) is out of range for the MLP GAN (4 to 128)")
+        }
+    }
+
+    public func generator(_ b: NetworkBuilder, _ config: ModelConfig) {
         for width in [256, 512, 1024] {
             b.linear(width)
             b.activation(.leakyReLU(slope: 0.2))
@@ -17,17 +26,21 @@ public enum MLPGAN {
         b.linear(config.imageShape.perSample)
         b.activation(.tanh)
         b.reshape(config.imageShape)
-        return b.build()
     }
 
-    public static func discriminator(_ config: ModelConfig, batch: Int) -> Network {
-        let b = NetworkBuilder(input: config.imageShape.batch(batch), prefix: "model")
+    public func trunk(_ b: NetworkBuilder, _ config: ModelConfig) {
         for width in [1024, 512, 256] {
             b.linear(width)
             b.activation(.leakyReLU(slope: 0.2))
             b.dropout(0.3)
         }
-        b.linear(1)
-        return b.build()
+    }
+
+    public func project(_ b: NetworkBuilder, outputs: Int) { b.linear(outputs) }
+
+    public func qHidden(_ b: NetworkBuilder) {
+        b.linear(128)
+        b.batchNorm()
+        b.activation(.leakyReLU(slope: 0.2))
     }
 }

@@ -8,11 +8,11 @@ import Foundation
 ///   `σ²_B · M/(M−1)`, where `M` is the number of values per channel;
 /// - eval: the running statistics replace the batch ones.
 ///
-/// With a `StatisticsReducer` in the context (synchronized BN), `M`, the sums behind
-/// `μ_B, σ²_B`, and the backward pass's `Σdy` and `Σdy·x̂` are taken over all replicas,
-/// so every replica normalizes by the global batch and keeps identical running statistics.
-/// Each training forward and backward issues exactly one reduction, whatever the flags.
-/// Sums are accumulated in Double: `E[x²] − E[x]²` would lose digits in Float.
+/// The sums behind `μ_B, σ²_B` (forward) and `Σdy`, `Σdy·x̂` (backward) are formed per
+/// micro-batch in Double and combined by the context (`LayerContext.reduce`): over all
+/// replicas when a reducer synchronizes them, so every replica normalizes by the global batch
+/// and keeps identical running statistics. Each training forward and backward issues exactly
+/// one reduction, whatever the flags. `E[x²] − E[x]²` would lose digits in Float.
 public final class BatchNorm: Layer {
     public let name: String
     public let channels: Int
@@ -25,14 +25,20 @@ public final class BatchNorm: Layer {
     /// `(C)` each.
     public let runningMean: UnsafeMutablePointer<Float>
     public let runningVar: UnsafeMutablePointer<Float>
-    public var batchesTracked = 0
+    /// `num_batches_tracked`, kept in memory the state list can point at.
+    public let tracked: UnsafeMutablePointer<Int64>
+    public var batchesTracked: Int {
+        get { Int(tracked.pointee) }
+        set { tracked.pointee = Int64(newValue) }
+    }
     let y: Tensor
     let dx: Tensor
     private var x: Tensor!
     /// `(C)`: the statistics used by the last training forward.
     private let mean: UnsafeMutablePointer<Float>
     private let invStd: UnsafeMutablePointer<Float>
-    /// `(2C + 1)`: sums exchanged with other replicas.
+    /// `(maxChunks, 2C + 1)` per-micro-batch sums and `(2C + 1)` their total.
+    private let partials: UnsafeMutablePointer<Double>
     private let sums: UnsafeMutablePointer<Double>
 
     public init(name: String, input: Shape, epsilon: Float = 1e-5, momentum: Float = 0.1,
@@ -45,39 +51,49 @@ public final class BatchNorm: Layer {
         self.context = context
         scale = arena.reserve("\(name).weight", shape: [channels], initialization: scaleInit)
         shift = arena.reserve("\(name).bias", shape: [channels], initialization: .constant(0))
-        runningMean = .allocate(capacity: channels); runningMean.initialize(repeating: 0, count: channels)
-        runningVar = .allocate(capacity: channels); runningVar.initialize(repeating: 1, count: channels)
-        mean = .allocate(capacity: channels); mean.initialize(repeating: 0, count: channels)
-        invStd = .allocate(capacity: channels); invStd.initialize(repeating: 1, count: channels)
-        sums = .allocate(capacity: 2 * channels + 1); sums.initialize(repeating: 0, count: 2 * channels + 1)
+        runningMean = Memory.allocate(channels)
+        runningVar = Memory.allocate(channels)
+        runningVar.update(repeating: 1, count: channels)
+        tracked = Memory.allocate(1)
+        mean = Memory.allocate(channels)
+        invStd = Memory.allocate(channels)
+        partials = Memory.allocate(input.n * (2 * channels + 1))
+        sums = Memory.allocate(2 * channels + 1)
         y = Tensor(input)
         dx = Tensor(input)
     }
 
     deinit {
-        runningMean.deallocate(); runningVar.deallocate()
-        mean.deallocate(); invStd.deallocate(); sums.deallocate()
+        Memory.free(runningMean); Memory.free(runningVar); Memory.free(tracked)
+        Memory.free(mean); Memory.free(invStd); Memory.free(partials); Memory.free(sums)
     }
+
+    /// Bytes of output, input gradient and per-micro-batch sums for `input`.
+    public static func bytes(input: Shape) -> Int { 8 * input.count + 8 * input.n * (2 * input.c + 1) }
 
     public var outputShape: Shape { y.shape }
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        let n = x.shape.n, plane = x.shape.plane, C = channels
+        let n = x.shape.n, plane = x.shape.plane, C = channels, width = 2 * C + 1
         y.setBatch(n)
         let gamma = arena.value(scale), beta = arena.value(shift)
         if context.training {
-            for ch in 0..<C {
-                var s1 = 0.0, s2 = 0.0
-                for s in 0..<n {
-                    let p = x.data + (s * C + ch) * plane
-                    for i in 0..<plane { let v = Double(p[i]); s1 += v; s2 += v * v }
+            let chunks = context.chunks(n)
+            for c in chunks {
+                let row = partials + c.index * width
+                for ch in 0..<C {
+                    var s1 = 0.0, s2 = 0.0
+                    for s in c.range {
+                        let p = x.data + (s * C + ch) * plane
+                        for i in 0..<plane { let v = Double(p[i]); s1 += v; s2 += v * v }
+                    }
+                    row[ch] = s1
+                    row[C + ch] = s2
                 }
-                sums[ch] = s1
-                sums[C + ch] = s2
+                row[2 * C] = Double(c.count * plane)
             }
-            sums[2 * C] = Double(n * plane)
-            context.reducer?.sumInPlace(sums, count: 2 * C + 1)
+            context.reduce(partials, chunks: chunks.count, width: width, into: sums)
             let m = sums[2 * C]
             precondition(m > 1, "\(name): BatchNorm in training mode needs more than one value per channel")
             let mom = Double(momentum)
@@ -108,28 +124,32 @@ public final class BatchNorm: Layer {
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
         precondition(context.training, "\(name): backward in eval mode")
-        let n = dy.shape.n, plane = dy.shape.plane, C = channels
+        let n = dy.shape.n, plane = dy.shape.plane, C = channels, width = 2 * C + 1
         dx.setBatch(n)
-        // Local Σdy and Σdy·x̂ per channel.
-        for ch in 0..<C {
-            var sdy = 0.0, sdyx = 0.0
-            let mu = mean[ch], inv = invStd[ch]
-            for s in 0..<n {
-                let g = dy.data + (s * C + ch) * plane, v = x.data + (s * C + ch) * plane
-                for i in 0..<plane { sdy += Double(g[i]); sdyx += Double(g[i] * (v[i] - mu) * inv) }
-            }
-            sums[ch] = sdy
-            sums[C + ch] = sdyx
-        }
-        if parameterGradients {
-            let dGamma = arena.gradient(scale), dBeta = arena.gradient(shift)
+        // Per micro-batch Σdy and Σdy·x̂ per channel; they are also dβ and dγ.
+        let chunks = context.chunks(n)
+        for c in chunks {
+            let row = partials + c.index * width
             for ch in 0..<C {
-                dGamma[ch] += Float(sums[C + ch])
-                dBeta[ch] += Float(sums[ch])
+                var sdy = 0.0, sdyx = 0.0
+                let mu = mean[ch], inv = invStd[ch]
+                for s in c.range {
+                    let g = dy.data + (s * C + ch) * plane, v = x.data + (s * C + ch) * plane
+                    for i in 0..<plane { sdy += Double(g[i]); sdyx += Double(g[i] * (v[i] - mu) * inv) }
+                }
+                row[ch] = sdy
+                row[C + ch] = sdyx
+            }
+            row[2 * C] = Double(c.count * plane)
+            if parameterGradients {
+                let dGamma = arena.gradient(scale, chunk: c.index), dBeta = arena.gradient(shift, chunk: c.index)
+                for ch in 0..<C {
+                    dGamma[ch] += Float(row[C + ch])
+                    dBeta[ch] += Float(row[ch])
+                }
             }
         }
-        sums[2 * C] = Double(n * plane)
-        context.reducer?.sumInPlace(sums, count: 2 * C + 1)
+        context.reduce(partials, chunks: chunks.count, width: width, into: sums)
         if inputGradient {
             let m = sums[2 * C]
             let gamma = arena.value(scale)

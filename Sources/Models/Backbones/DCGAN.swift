@@ -6,8 +6,12 @@ import Neural
 /// (main.py's final Sigmoid is folded into the loss, `BCEWithLogits`).
 /// Each doubling of the image size adds one stride-2 layer to each network.
 /// Weights `N(0, 0.02)`, BN scales `N(1, 0.02)`, BN shifts 0, as main.py's `weights_init`.
-public enum DCGAN {
+public struct DCGAN: Backbone {
     public static let supportedSizes = [32, 64, 128]
+
+    public init() {}
+    public var generatorPrefix: String { "main" }
+    public var trunkPrefix: String { "main" }
 
     /// Stride-2 layers per network: 3 for 32, 4 for 64, 5 for 128.
     static func doublings(_ size: Int) -> Int {
@@ -17,7 +21,13 @@ public enum DCGAN {
         return k
     }
 
-    /// For 64×64 (`k = 4`), as main.py:
+    public func validate(_ config: ModelConfig) throws(ModelError) {
+        guard Self.supportedSizes.contains(config.imageSize) else {
+            throw ModelError("--image-size \(config.imageSize) cannot be produced by the DCGAN; use one of \(Self.supportedSizes.map(String.init).joined(separator: ", "))")
+        }
+    }
+
+    /// For 64×64 (`k = 4`), as main.py (`nz` is the whole input width):
     /// ```
     /// z (nz, 1, 1) → ConvT 4/1/0 → (ngf*8, 4, 4) → BN, ReLU
     ///             → ConvT 4/2/1 → (ngf*4, 8, 8) → BN, ReLU
@@ -25,10 +35,9 @@ public enum DCGAN {
     ///             → ConvT 4/2/1 → (ngf, 32, 32) → BN, ReLU
     ///             → ConvT 4/2/1 → (nc, 64, 64) → Tanh
     /// ```
-    public static func generator(_ config: ModelConfig, batch: Int) -> Network {
-        let k = doublings(config.imageSize)
+    public func generator(_ b: NetworkBuilder, _ config: ModelConfig) {
+        let k = Self.doublings(config.imageSize)
         var ch = config.ngf << (k - 1)
-        let b = NetworkBuilder(input: config.latentShape.batch(batch))
         b.convTranspose2d(ch, kernel: 4, stride: 1, padding: 0)
         b.batchNorm()
         b.activation(.relu)
@@ -40,21 +49,18 @@ public enum DCGAN {
         }
         b.convTranspose2d(config.channels, kernel: 4, stride: 2, padding: 1)
         b.activation(.tanh)
-        return b.build()
     }
 
-    /// For 64×64, as main.py:
+    /// For 64×64, as main.py up to its last layer (which is a head here):
     /// ```
     /// x (nc, 64, 64) → Conv 4/2/1 → (ndf, 32, 32) → LeakyReLU
     ///               → Conv 4/2/1 → (ndf*2, 16, 16) → BN, LeakyReLU
     ///               → Conv 4/2/1 → (ndf*4, 8, 8) → BN, LeakyReLU
     ///               → Conv 4/2/1 → (ndf*8, 4, 4) → BN, LeakyReLU
-    ///               → Conv 4/1/0 → (1, 1, 1) logit
     /// ```
-    public static func discriminator(_ config: ModelConfig, batch: Int) -> Network {
-        let k = doublings(config.imageSize)
+    public func trunk(_ b: NetworkBuilder, _ config: ModelConfig) {
+        let k = Self.doublings(config.imageSize)
         var ch = config.ndf
-        let b = NetworkBuilder(input: config.imageShape.batch(batch))
         b.conv2d(ch, kernel: 4, stride: 2, padding: 1)
         b.activation(.leakyReLU(slope: 0.2))
         for _ in 0..<(k - 1) {
@@ -63,7 +69,17 @@ public enum DCGAN {
             b.activation(.leakyReLU(slope: 0.2))
             ch *= 2
         }
-        b.conv2d(1, kernel: 4, stride: 1, padding: 0)
-        return b.build()
+    }
+
+    /// main.py's last layer: `Conv 4/1/0 → (outputs, 1, 1)`.
+    public func project(_ b: NetworkBuilder, outputs: Int) {
+        b.conv2d(outputs, kernel: 4, stride: 1, padding: 0)
+    }
+
+    /// `Conv 4/1/0 → (128, 1, 1)`, BN, LeakyReLU(0.2).
+    public func qHidden(_ b: NetworkBuilder) {
+        b.conv2d(128, kernel: 4, stride: 1, padding: 0)
+        b.batchNorm()
+        b.activation(.leakyReLU(slope: 0.2))
     }
 }

@@ -12,6 +12,9 @@ public final class Reshape: Layer {
 
     public var outputShape: Shape { y.shape }
 
+    /// Bytes of output and input gradient for `input`.
+    public static func bytes(input: Shape) -> Int { 8 * input.count }
+
     public func forward(_ x: Tensor) -> Tensor {
         y.setBatch(x.shape.n)
         y.data.update(from: x.data, count: x.count)

@@ -19,11 +19,13 @@ public final class Dropout: Layer {
         self.context = context
         y = Tensor(input)
         dx = Tensor(input)
-        mask = .allocate(capacity: input.count)
-        mask.initialize(repeating: 1, count: input.count)
+        mask = Memory.allocate(input.count)
     }
 
-    deinit { mask.deallocate() }
+    deinit { Memory.free(mask) }
+
+    /// Bytes of output, input gradient and mask for `input`.
+    public static func bytes(input: Shape) -> Int { 9 * input.count }
 
     public var outputShape: Shape { y.shape }
 

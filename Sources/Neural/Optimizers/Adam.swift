@@ -1,6 +1,7 @@
 import Foundation
 
-/// Adam (Kingma & Ba) with PyTorch's update and bias correction, over a whole arena:
+/// Adam (Kingma & Ba) with PyTorch's update and bias correction, over the parameters of a
+/// group (ranges of one arena):
 /// ```
 /// m ← β₁m + (1−β₁)g        v ← β₂v + (1−β₂)g²
 /// p ← p − (lr / (1−β₁ᵗ)) · m / (sqrt(v) / sqrt(1−β₂ᵗ) + ε)
@@ -22,6 +23,11 @@ public struct Adam: Sendable, Equatable {
 
     /// One update of every parameter in `arena` from its gradient.
     public mutating func update(_ arena: ParameterArena) {
+        update(arena, ranges: CollectionOfOne(0..<arena.count))
+    }
+
+    /// One update of the parameters in `ranges` of `arena`.
+    public mutating func update<Ranges: Collection>(_ arena: ParameterArena, ranges: Ranges) where Ranges.Element == Range<Int> {
         step += 1
         let t = Double(step)
         let correction1 = 1 - Foundation.pow(Double(beta1), t)
@@ -30,13 +36,15 @@ public struct Adam: Sendable, Equatable {
         let sqrtCorrection2 = Float(correction2.squareRoot())
         let b1 = beta1, b2 = beta2, eps = epsilon
         let p = arena.values!, g = arena.gradients!, m = arena.adamM!, v = arena.adamV!
-        for i in 0..<arena.count {
-            let gi = g[i]
-            let mi = b1 * m[i] + (1 - b1) * gi
-            let vi = b2 * v[i] + (1 - b2) * gi * gi
-            m[i] = mi
-            v[i] = vi
-            p[i] -= stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
+        for range in ranges {
+            for i in range {
+                let gi = g[i]
+                let mi = b1 * m[i] + (1 - b1) * gi
+                let vi = b2 * v[i] + (1 - b2) * gi * gi
+                m[i] = mi
+                v[i] = vi
+                p[i] -= stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
+            }
         }
     }
 }

@@ -1,37 +1,22 @@
 /// A contiguous Float32 NCHW buffer, allocated once for a largest batch and reused.
 ///
 /// The batch dimension may shrink (`setBatch`) without reallocating, so the same layer
-/// serves training batches and smaller sample batches. A tensor either owns its storage
-/// or views another's (`Reshape`), in which case it never frees it.
+/// serves training batches and smaller sample batches.
 public final class Tensor {
     /// Largest element count this tensor can hold.
     public let capacity: Int
     public let data: UnsafeMutablePointer<Float>
     public private(set) var shape: Shape
-    private let owner: Tensor?
 
     /// A zero-filled tensor of `shape`.
     public init(_ shape: Shape) {
         precondition(shape.count > 0, "empty tensor \(shape)")
         capacity = shape.count
-        data = .allocate(capacity: capacity)
-        data.initialize(repeating: 0, count: capacity)
+        data = Memory.allocate(capacity)
         self.shape = shape
-        owner = nil
     }
 
-    /// A view of `base`'s storage with another per-sample shape of the same size.
-    public init(viewing base: Tensor, as shape: Shape) {
-        precondition(shape.count == base.shape.count, "view \(shape) of \(base.shape)")
-        capacity = base.capacity
-        data = base.data
-        self.shape = shape
-        owner = base
-    }
-
-    deinit {
-        if owner == nil { data.deallocate() }
-    }
+    deinit { Memory.free(data) }
 
     public var count: Int { shape.count }
 
@@ -52,4 +37,7 @@ public final class Tensor {
     public var array: [Float] { Array(buffer) }
 
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+
+    /// Sample `s`'s values.
+    public func sample(_ s: Int) -> UnsafeMutablePointer<Float> { data + s * shape.perSample }
 }

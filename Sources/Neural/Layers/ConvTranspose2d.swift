@@ -1,0 +1,101 @@
+/// Transposed 2-D convolution as PyTorch's `nn.ConvTranspose2d` (no output padding,
+/// dilation or groups): `x (n, C, H, W)` → `y (n, OC, OH, OW)` with weight `(C, OC, k, k)`,
+/// `OH = (H - 1)*stride - 2*padding + k`, and an optional bias `(OC)`. It is the adjoint of a `Conv2d` with the same
+/// kernel, stride and padding that maps `y`'s shape to `x`'s.
+///
+/// Per micro-batch: `X (C, m*HW)` channel-major, one GEMM `cols (OC*k*k, m*HW) = Wᵀ · X`,
+/// then `col2im` scatters the columns into `y`. Backward: `cols = im2col(dy)` and two GEMMs.
+public final class ConvTranspose2d: Layer {
+    /// The adjoint convolution's geometry: from `y`'s shape `(OC, OH, OW)` to `x`'s `(H, W)`.
+    public let geometry: ConvGeometry
+    public let inChannels: Int
+    let arena: ParameterArena
+    let workspace: Workspace
+    let context: LayerContext
+    public let weight: ParameterArena.Slice
+    public let bias: ParameterArena.Slice?
+    let y: Tensor
+    let dx: Tensor
+    private var x: Tensor!
+
+    public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias hasBias: Bool = false,
+                weightInit: Initialization, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+        let oh = (input.h - 1) * stride - 2 * padding + kernel
+        let ow = (input.w - 1) * stride - 2 * padding + kernel
+        precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
+        geometry = ConvGeometry(channels: outChannels, height: oh, width: ow, kernel: kernel, stride: stride, padding: padding)
+        precondition(geometry.outHeight == input.h && geometry.outWidth == input.w)
+        inChannels = input.c
+        self.arena = arena
+        self.workspace = workspace
+        self.context = context
+        weight = arena.reserve("\(name).weight", shape: [input.c, outChannels, kernel, kernel], initialization: weightInit)
+        // PyTorch's default bias bound for ConvTranspose2d: fan_in = weight.size(1) * k * k.
+        let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
+        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: .uniform(bound: bound)) : nil
+        y = Tensor(Shape(input.n, outChannels, oh, ow))
+        dx = Tensor(input)
+        workspace.require(columns: geometry.patch * input.n * input.plane, staging: input.count)
+    }
+
+    /// Bytes of output and input gradient for `input`.
+    public static func bytes(input: Shape, outChannels: Int, outHeight: Int, outWidth: Int) -> Int {
+        4 * (input.n * outChannels * outHeight * outWidth + input.count)
+    }
+
+    public var outputShape: Shape { y.shape }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        self.x = x
+        let g = geometry, plane = x.shape.plane, out = y.shape.perSample
+        y.setBatch(x.shape.n)
+        for c in context.chunks(x.shape.n) {
+            let width = c.count * plane
+            batchToChannelMajor(x.data + c.start * inChannels * plane, n: c.count, c: inChannels, p: plane, into: workspace.staging)
+            // cols (OC*k*k, m*HW) = Wᵀ (OC*k*k, C) · X (C, m*HW)
+            gemm(transA: true, transB: false, m: g.patch, n: width, k: inChannels,
+                 a: arena.value(weight), lda: g.patch, b: workspace.staging, ldb: width,
+                 beta: 0, c: workspace.columns, ldc: width)
+            let target = y.data + c.start * out
+            target.update(repeating: 0, count: c.count * out)
+            col2im(workspace.columns, batch: c.count, g, addingInto: target)
+        }
+        if let bias { addChannelBias(arena.value(bias), to: y) }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
+        let n = dy.shape.n, g = geometry, plane = x.shape.plane, out = dy.shape.perSample
+        dx.setBatch(n)
+        for c in context.chunks(n) {
+            let width = c.count * plane
+            im2col(dy.data + c.start * out, batch: c.count, g, into: workspace.columns)
+            if parameterGradients, let bias {
+                let db = arena.gradient(bias, chunk: c.index)
+                for s in c.range {
+                    for ch in 0..<g.channels {
+                        let row = dy.data + (s * g.channels + ch) * g.height * g.width
+                        var sum: Float = 0
+                        for i in 0..<(g.height * g.width) { sum += row[i] }
+                        db[ch] += sum
+                    }
+                }
+            }
+            if parameterGradients {
+                batchToChannelMajor(x.data + c.start * inChannels * plane, n: c.count, c: inChannels, p: plane, into: workspace.staging)
+                // dW (C, OC*k*k) += X (C, m*HW) · colsᵀ (m*HW, OC*k*k)
+                gemm(transA: false, transB: true, m: inChannels, n: g.patch, k: width,
+                     a: workspace.staging, lda: width, b: workspace.columns, ldb: width,
+                     beta: 1, c: arena.gradient(weight, chunk: c.index), ldc: g.patch)
+            }
+            if inputGradient {
+                // dX (C, m*HW) = W (C, OC*k*k) · cols (OC*k*k, m*HW)
+                gemm(transA: false, transB: false, m: inChannels, n: width, k: g.patch,
+                     a: arena.value(weight), lda: g.patch, b: workspace.columns, ldb: width,
+                     beta: 0, c: workspace.staging, ldc: width)
+                channelToBatchMajor(workspace.staging, n: c.count, c: inChannels, p: plane, into: dx.data + c.start * inChannels * plane)
+            }
+        }
+        return dx
+    }
+}

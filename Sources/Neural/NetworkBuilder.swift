@@ -1,0 +1,148 @@
+/// Builds a `Network` layer by layer, tracking shapes and PyTorch's module indices.
+///
+/// Nothing is allocated until `build()`: the builder first records the layers, so that
+/// `estimatedBytes` can tell what the network will need (a command refuses a configuration
+/// that does not fit before allocating any of it).
+public final class NetworkBuilder {
+    /// The shape at the end of the chain being built (the trunk, or the current head).
+    public private(set) var shape: Shape
+    let inputShape: Shape
+    private var chain: Chain
+    private var trunk: [Pending] = []
+    private var heads: [(name: String, layers: [Pending])] = []
+    private var trunkChain: Chain?
+    /// Parameters and scratch, for the estimate.
+    private var parameters = 0
+    private var activationBytes = 0
+    private var columns = 0, staging = 0
+
+    /// A layer to construct at build time, in order (construction reserves arena slices).
+    private typealias Pending = (ParameterArena, Workspace, LayerContext) -> Layer
+
+    /// Naming state of a chain: its prefix and the next module index.
+    private struct Chain {
+        var prefix: String
+        var index: Int
+        var first: Bool
+    }
+
+    /// `input`: the per-sample shape with the largest batch as `n`.
+    public init(input: Shape, prefix: String = "main") {
+        shape = input
+        inputShape = input
+        chain = Chain(prefix: prefix, index: 0, first: true)
+    }
+
+    /// Ends the trunk (at the first call) and starts a head named `name` that reads the
+    /// trunk's output; its modules are `prefix.N`, numbered from `index` (by default 0; the
+    /// trunk's next index continues the trunk's numbering).
+    public func head(_ name: String, prefix: String, index: Int? = nil) {
+        if trunkChain == nil {
+            trunkChain = chain
+            trunkShape = shape
+        }
+        heads.append((name, []))
+        chain = Chain(prefix: prefix, index: index ?? 0, first: true)
+        shape = trunkShape
+    }
+
+    private var trunkShape = Shape(1, 1)
+
+    /// The trunk's next module index (a head continuing the trunk's numbering starts there).
+    public var trunkIndex: Int { (trunkChain ?? chain).index }
+
+    private var nextName: String { "\(chain.prefix).\(chain.index)" }
+
+    private func append(_ output: Shape, parameters p: Int, bytes: Int, _ make: @escaping Pending) {
+        if heads.isEmpty { trunk.append(make) } else { heads[heads.count - 1].layers.append(make) }
+        chain.index += 1
+        chain.first = false
+        shape = output
+        parameters += p
+        activationBytes += bytes
+    }
+
+    public func linear(_ out: Int, bias: Bool = true) {
+        let input = shape, name = nextName
+        append(Shape(input.n, out), parameters: input.perSample * out + (bias ? out : 0),
+               bytes: Linear.bytes(input: input, outFeatures: out)) { arena, _, context in
+            Linear(name: name, input: input, outFeatures: out, bias: bias, arena: arena, context: context)
+        }
+    }
+
+    public func conv2d(_ out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = false,
+                       weightInit: Initialization = .normal(mean: 0, std: 0.02)) {
+        let input = shape, name = nextName
+        let g = ConvGeometry(channels: input.c, height: input.h, width: input.w, kernel: kernel, stride: stride, padding: padding)
+        precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
+        columns = max(columns, g.patch * input.n * g.positions)
+        staging = max(staging, input.n * out * g.positions)
+        append(Shape(input.n, out, g.outHeight, g.outWidth), parameters: out * g.patch + (bias ? out : 0),
+               bytes: Conv2d.bytes(input: input, geometry: g, outChannels: out)) { arena, workspace, context in
+            Conv2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride, padding: padding,
+                   bias: bias, weightInit: weightInit, arena: arena, workspace: workspace, context: context)
+        }
+    }
+
+    public func convTranspose2d(_ out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = false,
+                                weightInit: Initialization = .normal(mean: 0, std: 0.02)) {
+        let input = shape, name = nextName
+        let oh = (input.h - 1) * stride - 2 * padding + kernel, ow = (input.w - 1) * stride - 2 * padding + kernel
+        precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
+        columns = max(columns, out * kernel * kernel * input.n * input.plane)
+        staging = max(staging, input.count)
+        append(Shape(input.n, out, oh, ow), parameters: input.c * out * kernel * kernel + (bias ? out : 0),
+               bytes: ConvTranspose2d.bytes(input: input, outChannels: out, outHeight: oh, outWidth: ow)) { arena, workspace, context in
+            ConvTranspose2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride,
+                            padding: padding, bias: bias, weightInit: weightInit, arena: arena, workspace: workspace, context: context)
+        }
+    }
+
+    public func batchNorm(scaleInit: Initialization = .normal(mean: 1, std: 0.02)) {
+        let input = shape, name = nextName
+        append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input)) { arena, _, context in
+            BatchNorm(name: name, input: input, arena: arena, context: context, scaleInit: scaleInit)
+        }
+    }
+
+    /// In place unless it begins a chain: the network's input belongs to the caller, and a
+    /// head's input (the trunk's output) is shared by every head.
+    public func activation(_ kind: Activation.Kind) {
+        let input = shape, inPlace = !chain.first
+        append(input, parameters: 0, bytes: Activation.bytes(input: input, inPlace: inPlace)) { _, _, _ in
+            Activation(kind, input: input, inPlace: inPlace)
+        }
+    }
+
+    public func dropout(_ p: Float) {
+        let input = shape
+        append(input, parameters: 0, bytes: Dropout.bytes(input: input)) { _, _, context in
+            Dropout(probability: p, input: input, context: context)
+        }
+    }
+
+    /// A reshape; `indexed: false` (the default) takes no module index, like `.view()` inside
+    /// `forward`; `indexed: true` stands for `nn.Unflatten` inside a Sequential.
+    public func reshape(_ to: Shape, indexed: Bool = false) {
+        let input = shape, output = to.batch(shape.n)
+        append(output, parameters: 0, bytes: Reshape.bytes(input: input)) { _, _, _ in Reshape(input: input, to: output) }
+        if !indexed { chain.index -= 1 }
+    }
+
+    /// `nn.Flatten` inside a Sequential: takes a module index, runs nothing (a `Linear` reads any
+    /// per-sample shape as its features).
+    public func flatten() { chain.index += 1 }
+
+    /// What `build()` will allocate: parameters with their gradients and Adam moments,
+    /// activations and input gradients, and the shared scratch.
+    public var estimatedBytes: Int { 16 * parameters + activationBytes + 4 * (columns + staging) + 8 * shape.count }
+
+    public var parameterCount: Int { parameters }
+
+    public func build() -> Network {
+        let arena = ParameterArena(), workspace = Workspace(), context = LayerContext()
+        let trunkLayers = trunk.map { $0(arena, workspace, context) }
+        let built = heads.map { head in Head(name: head.name, layers: head.layers.map { $0(arena, workspace, context) }) }
+        return Network(inputShape: inputShape, layers: trunkLayers, heads: built, arena: arena, workspace: workspace, context: context)
+    }
+}
