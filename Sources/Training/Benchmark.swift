@@ -42,17 +42,19 @@ public struct Benchmark {
     public let localBatch: Int
     public let steps: Int
     public let warmup: Int
+    public let microBatch: Int
 
-    public init(model: ModelConfig, localBatch: Int, steps: Int, warmup: Int) {
+    public init(model: ModelConfig, localBatch: Int, steps: Int, warmup: Int, microBatch: Int = 0) {
         self.model = model
         self.localBatch = localBatch
         self.steps = steps
         self.warmup = warmup
+        self.microBatch = microBatch
     }
 
     public func run(communicator: Communicator) throws -> Result {
         let trainer = GANTrainer(model: model, learningRate: 2e-4, beta1: 0.5, localBatch: localBatch,
-                                 communicator: communicator, seed: 1234)
+                                 communicator: communicator, seed: 1234, microBatch: microBatch)
         let random = Philox(seed: UInt64(communicator.rank) + 1)
         for i in 0..<trainer.real.count {
             trainer.real.data[i] = 2 * random.uniform(stream: 7, index: UInt64(i / 4096), element: i % 4096) - 1
@@ -63,18 +65,19 @@ public struct Benchmark {
         trainer.generator.profile = profileG
         trainer.discriminator.profile = profileD
         var times: [Double] = []
-        var startComm = 0.0, startStats = 0.0, startOptimizer = 0.0, ownSeconds = 0.0
+        var startComm = 0.0, startStats = 0.0, startOptimizer = 0.0, startConversion = 0.0, ownSeconds = 0.0
         for step in 0..<(warmup + steps) {
             if step == warmup {
                 GEMMCounter.reset()
                 profileG.reset()
                 profileD.reset()
                 (startComm, startStats, startOptimizer) = (trainer.communicationSeconds, trainer.statisticsSeconds, trainer.optimizerSeconds)
+                startConversion = trainer.conversionSeconds
             }
             try communicator.barrier()
             let start = DispatchTime.now().uptimeNanoseconds
             trainer.fillLatents(step: step)
-            _ = try trainer.trainStep()
+            try trainer.trainStep()
             var elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if step >= warmup { ownSeconds += elapsed }
             try communicator.allreduceMax(&elapsed, count: 1)
@@ -94,6 +97,7 @@ public struct Benchmark {
         let pointwise: Set<String> = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"]
         let activationSeconds = total(profileG, pointwise) + total(profileD, pointwise)
         let optimizer = (trainer.optimizerSeconds - startOptimizer) / n
+        let conversion = (trainer.conversionSeconds - startConversion) / n
         let step = ownSeconds / n
         var phases: [(String, Double)] = [
             ("GEMM (OpenBLAS)", gemmSeconds),
@@ -101,6 +105,7 @@ public struct Benchmark {
             ("BatchNorm", bnSeconds),
             ("activations", activationSeconds),
             ("allreduce", communication),
+            ("exact reduction (fixed point)", conversion),
             ("optimizer (Adam)", optimizer),
         ]
         phases.append(("other (loss, latents, data)", max(step - phases.reduce(0) { $0 + $1.1 }, 0)))

@@ -61,6 +61,7 @@ public final class GANTrainer {
     private let metricTotals: UnsafeMutablePointer<Double>
     private let partialGradients: PartialGradients?
     private let optimizerTimer = CommunicationTimer()
+    private let reductionTimer = CommunicationTimer()
 
     /// - `microBatch`: samples per micro-batch for exact, rank-count-independent reductions
     ///   (it must divide `localBatch`); 0 for one floating-point allreduce per sum.
@@ -125,8 +126,11 @@ public final class GANTrainer {
     public var communicationSeconds: Double { reduction.statisticsTimer.seconds + reduction.gradientTimer.seconds }
     /// Of which inside BatchNorm layers and metrics.
     public var statisticsSeconds: Double { reduction.statisticsTimer.seconds }
-    /// Seconds spent in gradient reduction and Adam updates so far.
+    /// Seconds spent in Adam updates so far.
     public var optimizerSeconds: Double { optimizerTimer.seconds }
+    /// Seconds of gradient reduction outside the collectives (the fixed-point conversions of
+    /// exact reductions) so far.
+    public var conversionSeconds: Double { reductionTimer.seconds - reduction.gradientTimer.seconds }
 
     /// One D step and one G step on `real` (with `realLabels`) and `inputs`; returns the
     /// objective's global-batch metrics. `stopRequested` is asked at the end of the step, just
@@ -146,8 +150,10 @@ public final class GANTrainer {
         let fake = G.forward(latent)
         D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 1)
         run(passes[1], on: fake, inputGradient: false, parameterGradients: true)
+        var start = reductionTimer.start()
         try reduction.reduceGradients(D.arena)
-        var start = optimizerTimer.start()
+        reductionTimer.stop(start)
+        start = optimizerTimer.start()
         optimizerD.update(D.arena)
         optimizerTimer.stop(start)
 
@@ -156,7 +162,9 @@ public final class GANTrainer {
         D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 2)
         let dFake = run(passes[2], on: fake, inputGradient: true, parameterGradients: false)
         G.backward(dFake, inputGradient: false)
+        start = reductionTimer.start()
         try reduction.reduceGradients(G.arena)
+        reductionTimer.stop(start)
         start = optimizerTimer.start()
         optimizerG.update(G.arena)
         optimizerTimer.stop(start)

@@ -11,15 +11,16 @@ import Neural
 ///   micro-batch index alone. Gradients (too large to gather): each micro-batch's gradient is
 ///   converted to 64-bit fixed point with a power-of-two scale per tensor that all ranks agree on
 ///   (one max-allreduce), summed as integers (exact, so associative), allreduced as integers with
-///   `MPI_SUM`, and converted back.
+///   `MPI_SUM`, and converted back once.
 /// - `summed` (no micro-batches): this rank's batch is one partial; sums are allreduced in
 ///   floating point, so results depend on the rank count up to summation order.
 ///
 /// Precision of the fixed-point gradients: with `A` the largest |partial| of a tensor over all
-/// `M` micro-batches, the scale is `2^e` with `A·M < 2^(62 − e)`, so each conversion errs by at
-/// most `2^−(e+1) < A·M·2^−62` and the sum by `M` times that: below `A·M²·2^−62` absolutely
-/// (`2^−50·A` for `M = 64`), far below float32's `2^−24` relative step for any element larger
-/// than `A·M²·2^−38`. Smaller elements keep an absolute error of that size.
+/// `M ≤ 2048` micro-batches, the scale is `2^e` with `A·2^e < 2^51 ≤ 2A·2^e`, so each partial is
+/// rounded to a step of `2^−e ≤ 2^−50·A` (error `≤ 2^−51·A`) and a sum of `M` partials errs by at
+/// most `M·2^−51·A` (`2^−45·A` for `M = 64`), while the integer sum stays below `M·2^51 ≤ 2^62`.
+/// Every element larger than `M·2^−27·A` (`2^−21·A` for `M = 64`) is therefore exact to float32's
+/// own rounding; smaller ones keep that absolute error, far below anything Adam resolves.
 public final class Reduction: StatisticsReducer {
     public enum Mode: Sendable, Equatable {
         case exact(microBatch: Int)
@@ -118,15 +119,9 @@ public final class Reduction: StatisticsReducer {
         let slices = arena.slices, chunks = partials.chunks
         precondition(slices.count <= maximaCapacity && arena.count <= fixedCapacity, "reduction buffers not reserved")
         for (s, slice) in slices.enumerated() {
-            var largest: Float = 0, finite = true
-            for k in 0..<chunks {
-                let p = partials.buffer(k) + slice.offset
-                for i in 0..<slice.count {
-                    largest = max(largest, abs(p[i]))
-                    finite = finite && p[i].isFinite
-                }
-            }
-            maxima[s] = finite ? Double(largest) : .infinity
+            var largest: Float = 0
+            for k in 0..<chunks { largest = max(largest, FixedPoint.largestMagnitude(partials.buffer(k) + slice.offset, count: slice.count)) }
+            maxima[s] = Double(largest)
         }
         var start = gradientTimer.start()
         try communicator.allreduceMax(maxima, count: slices.count)
@@ -137,10 +132,7 @@ public final class Reduction: StatisticsReducer {
             let acc = fixed + slice.offset
             acc.update(repeating: 0, count: slice.count)
             guard scale > 0 else { continue }
-            for k in 0..<chunks {
-                let p = partials.buffer(k) + slice.offset
-                for i in 0..<slice.count { acc[i] &+= Int64((Double(p[i]) * scale).rounded()) }
-            }
+            for k in 0..<chunks { FixedPoint.accumulate(partials.buffer(k) + slice.offset, count: slice.count, scale: scale, into: acc) }
         }
         start = gradientTimer.start()
         try communicator.allreduceSum(fixed, count: arena.count)
@@ -153,17 +145,16 @@ public final class Reduction: StatisticsReducer {
                 (g + slice.offset).update(repeating: maxima[s] == 0 ? 0 : .nan, count: slice.count)
                 continue
             }
-            let inverse = 1 / scale
-            for i in slice.range { g[i] = Float(Double(fixed[i]) * inverse) }
+            FixedPoint.convert(fixed + slice.offset, count: slice.count, inverse: 1 / scale, into: g + slice.offset)
         }
     }
 
-    /// `2^e` with `maximum · micro · 2^e < 2^62`, or 0 when every partial is zero or some is
-    /// not finite (`maximum` is then infinite).
+    /// `2^e` with `maximum · 2^e < 2^51`, or 0 when every partial is zero or some is not finite
+    /// (`maximum` is then infinite). `micro` (at most 2^11) keeps the sums below 2^62.
     static func scale(maximum: Double, micro: Double) -> Double {
+        precondition(micro <= 2048, "more than 2048 micro-batches per step")
         guard maximum > 0, maximum.isFinite else { return 0 }
-        let bound = maximum * micro
-        return Foundation.scalbn(1.0, 62 - Int(bound.exponent) - 1)
+        return Foundation.scalbn(1.0, FixedPoint.partialBound - Int(maximum.exponent) - 1)
     }
 }
 

@@ -31,9 +31,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var generatorLearningRate: Float?
     public var beta1: Float = 0.5
     /// Samples per micro-batch: sums over samples are formed per micro-batch and combined
-    /// exactly, so every rank count gives the same bits (0: one partial sum per rank, combined
-    /// in floating point).
-    public var microBatch = 0
+    /// exactly, so every rank count that divides the batch into micro-batches gives the same
+    /// bits; 0 turns this off (one partial sum per rank, combined in floating point); nil is
+    /// `defaultMicroBatch`.
+    public var microBatch: Int?
     /// InfoGAN's weights of the categorical and continuous information terms.
     public var categoricalWeight: Float = 1
     public var continuousWeight: Float = 0.1
@@ -62,7 +63,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         d.learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
         d.generatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .generatorLearningRate)
         d.beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
-        d.microBatch = try c.decodeIfPresent(Int.self, forKey: .microBatch) ?? d.microBatch
+        d.microBatch = try c.decodeIfPresent(Int.self, forKey: .microBatch)
         d.categoricalWeight = try c.decodeIfPresent(Float.self, forKey: .categoricalWeight) ?? d.categoricalWeight
         d.continuousWeight = try c.decodeIfPresent(Float.self, forKey: .continuousWeight) ?? d.continuousWeight
         self = d
@@ -76,7 +77,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
          ("--categorical", model.categorical.map(String.init).joined(separator: ",")), ("--continuous", "\(model.continuous)"),
          ("--data", data), ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"),
          ("--lr-g", generatorLearningRate.map { "\($0)" } ?? "-"), ("--beta1", "\(beta1)"),
-         ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"), ("--micro-batch", "\(microBatch)"),
+         ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"), ("--micro-batch", microBatch.map(String.init) ?? "auto"),
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
          ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
@@ -111,7 +112,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard categoricalWeight >= 0, categoricalWeight.isFinite, continuousWeight >= 0, continuousWeight.isFinite else {
             throw TrainingError("--lambda-cat and --lambda-cont must be finite and not negative")
         }
-        guard microBatch >= 0 else { throw TrainingError("--micro-batch must not be negative, got \(microBatch)") }
+        if let microBatch, microBatch < 0 { throw TrainingError("--micro-batch must not be negative, got \(microBatch)") }
+        if let microBatch, microBatch > 0 {
+            guard batchSize % microBatch == 0 else { throw TrainingError("--micro-batch \(microBatch) does not divide --batch-size \(batchSize)") }
+            guard batchSize / microBatch <= 2048 else { throw TrainingError("--micro-batch \(microBatch) makes more than 2048 micro-batches of --batch-size \(batchSize); raise it") }
+        }
         guard beta1 >= 0, beta1 < 1 else { throw TrainingError("--beta1 must be in [0, 1), got \(beta1)") }
         guard !runDirectory.isEmpty else { throw TrainingError("--run-dir must not be empty") }
         guard checkpointEvery > 0 else { throw TrainingError("--checkpoint-every must be positive, got \(checkpointEvery)") }
@@ -119,6 +124,33 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard checkReplicasEvery >= 0 else { throw TrainingError("--check-replicas must not be negative, got \(checkReplicasEvery)") }
         if let resume, resume.isEmpty { throw TrainingError("--resume needs auto or a checkpoint path") }
         if restart && resume != nil { throw TrainingError("--restart starts over and --resume continues; give one of them") }
+    }
+
+    /// The default micro-batch: the largest divisor of the global batch up to 16, so that it
+    /// depends on the global batch alone (measured cost of exact reductions at 16: within 5% of
+    /// floating-point ones on the DCGAN at 32 and 64 pixels).
+    public var defaultMicroBatch: Int {
+        var m = min(16, batchSize)
+        while batchSize % m != 0 { m -= 1 }
+        return m
+    }
+
+    /// The micro-batch for `localBatch` samples per rank, or nil for floating-point reductions:
+    /// an explicit `--micro-batch` must divide it; the default falls back (with the reason) when
+    /// it does not.
+    public func resolvedMicroBatch(localBatch: Int) throws(TrainingError) -> (size: Int?, note: String?) {
+        if let microBatch {
+            guard microBatch > 0 else { return (nil, nil) }
+            guard localBatch % microBatch == 0 else {
+                throw TrainingError("--micro-batch \(microBatch) does not divide the \(localBatch) samples per rank (--batch-size \(batchSize) over \(batchSize / localBatch) ranks); choose a divisor of \(localBatch), or 0 for floating-point reductions", collective: true)
+            }
+            return (microBatch, nil)
+        }
+        let m = defaultMicroBatch
+        guard localBatch % m == 0 else {
+            return (nil, "warning: \(localBatch) samples per rank are not a multiple of the default micro-batch \(m); reductions are floating point, so results depend on the rank count (pass --micro-batch with a divisor of \(localBatch) to make them exact)")
+        }
+        return (m, nil)
     }
 
     /// Total steps for a dataset with `stepsPerEpoch` global batches per epoch.

@@ -37,17 +37,16 @@ public final class TrainingRun {
             sampler = try GlobalBatchSampler(sampleCount: dataset.count, globalBatch: config.batchSize,
                                              rank: communicator.rank, ranks: communicator.size, seed: config.seed)
         } catch { throw TrainingError(error.description, collective: true) }
-        if config.microBatch > 0 && sampler.localBatch % config.microBatch != 0 {
-            throw TrainingError("--micro-batch \(config.microBatch) does not divide the \(sampler.localBatch) samples per rank (--batch-size \(config.batchSize) over \(communicator.size) ranks)", collective: true)
-        }
+        let (microBatch, microBatchNote) = try config.resolvedMicroBatch(localBatch: sampler.localBatch)
         try checkMemory(model: model, localBatch: sampler.localBatch)
         let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
         let trainer = GANTrainer(model: model,
                                  objective: .of(model, categoricalWeight: config.categoricalWeight, continuousWeight: config.continuousWeight),
                                  learningRate: config.learningRate, generatorLearningRate: config.generatorLearningRate, beta1: config.beta1,
-                                 localBatch: sampler.localBatch, communicator: communicator, seed: config.seed, microBatch: config.microBatch)
+                                 localBatch: sampler.localBatch, communicator: communicator, seed: config.seed, microBatch: microBatch ?? 0)
         let launch = try LaunchReport.gather(communicator)
-        reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps)
+        reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps, microBatch: microBatch)
+        if let microBatchNote { print(microBatchNote) }
         try restore(checkpoint, into: trainer)
         try ReplicaState.broadcast(trainer)
         try ReplicaState.verifyIdentical(trainer, step: trainer.step)
@@ -228,7 +227,7 @@ public final class TrainingRun {
         try communicator.barrier()
     }
 
-    private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int) {
+    private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int, microBatch: Int?) {
         let m = config.model
         let name = [ModelConfig.Architecture.dcgan: "DCGAN", .mlp: "MLP GAN", .acgan: "AC-GAN", .infogan: "InfoGAN"][m.architecture]!
         let lines = launch.lines
@@ -240,9 +239,8 @@ public final class TrainingRun {
         if !c.categorical.isEmpty { conditioning += ", categorical codes \(c.categorical.map(String.init).joined(separator: ","))" }
         if c.continuous > 0 { conditioning += ", \(c.continuous) continuous codes" }
         print("model: \(name) (\(m.resolvedBackbone.rawValue) backbone) \(m.imageSize)x\(m.imageSize)x\(m.channels), nz \(m.nz)\(conditioning), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)")
-        print(config.microBatch > 0
-              ? "reductions: exact over micro-batches of \(config.microBatch) (the same bits on any rank count dividing the batch into them)"
-              : "reductions: floating-point allreduce (results depend on the rank count up to summation order; --micro-batch makes them exact)")
+        print(microBatch.map { "reductions: exact, over micro-batches of \($0) samples (the same bits on every rank count that divides the batch into them)" }
+              ?? "reductions: floating-point allreduce (results depend on the rank count up to summation order)")
         print("data: \(config.data), \(dataset.count) images; global batch \(config.batchSize) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps per epoch, \(totalSteps) steps")
         print("run directory: \(config.runDirectory)")
     }

@@ -19,6 +19,9 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Untimed steps first.")
     var warmup = 2
 
+    @Option(parsing: .unconditional, help: "Samples per micro-batch (exact, rank-count-independent reductions); 0: off.")
+    var microBatch = 0
+
     @OptionGroup var threads: ThreadOptions
 
     @Flag(help: "Print one JSON line instead of text.")
@@ -30,14 +33,17 @@ struct Bench: ParsableCommand {
         guard batchSize > 1 else { throw ValidationError("--batch-size must be at least 2 (BatchNorm), got \(batchSize)") }
         guard steps > 0 else { throw ValidationError("--steps must be positive, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must not be negative, got \(warmup)") }
+        guard microBatch >= 0, microBatch == 0 || batchSize % microBatch == 0 else {
+            throw ValidationError("--micro-batch \(microBatch) must divide --batch-size \(batchSize)")
+        }
         try threads.apply()
         let communicator = try makeCommunicator()
-        let result = try Benchmark(model: model, localBatch: batchSize, steps: steps, warmup: warmup).run(communicator: communicator)
+        let result = try Benchmark(model: model, localBatch: batchSize, steps: steps, warmup: warmup, microBatch: microBatch).run(communicator: communicator)
         if communicator.isRoot {
             let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
             if json {
                 let phases = result.phases.map { "\"\($0.name)\":\($0.seconds)" }.joined(separator: ",")
-                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
+                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"micro_batch\":\(microBatch),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
             } else {
                 print(String(format: "bench: %@, %d rank(s) x %d BLAS thread(s), batch %d per rank: median step %.4f s, %.2f img/s",
                              name, result.ranks, result.blasThreads, batchSize, result.medianStepSeconds, result.imagesPerSecond))

@@ -61,8 +61,8 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "InfoGAN: weight of the continuous information term (Gaussian NLL, sigma 1).")
     var lambdaCont: Float = 0.1
 
-    @Option(parsing: .unconditional, help: "Samples per micro-batch: every sum over samples is formed per micro-batch and combined exactly, so any rank count that divides the batch into micro-batches gives the same bits (0: off).")
-    var microBatch = 0
+    @Option(parsing: .unconditional, help: "Samples per micro-batch: every sum over samples is formed per micro-batch and combined exactly, so every rank count that divides the batch into micro-batches gives the same bits (default: the largest divisor of --batch-size up to 16; 0: floating-point reductions).")
+    var microBatch: Int?
 
     @Option(parsing: .unconditional, help: "Adam beta1.")
     var beta1: Float = 0.5
