@@ -53,7 +53,7 @@ let package = Package(
 
         // MARK: Tests
         // Tests/Fixtures holds PyTorch's golden values (Scripts/make_fixtures.py); TestSupport reads them.
-        .target(name: "TestSupport", dependencies: ["Neural", "Storage"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Neural", "Storage", "Distributed"], path: "Tests/TestSupport"),
         .testTarget(name: "NeuralTests", dependencies: ["Neural", "Models", "Storage", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Neural", "CZlib", "CTurboJPEG", "TestSupport"]),
         // Interposes malloc in the test executable to prove the step allocates nothing.

@@ -57,8 +57,10 @@ public final class Network {
     /// first head's output (or the trunk's), owned by the network; every head's is in `output`.
     @discardableResult
     public func forward(_ x: Tensor, heads selected: [Int]? = nil) -> Tensor {
-        precondition(x.shape.perSample == inputShape.perSample && x.shape.n <= maxBatch,
-                     "network input \(x.shape), expected up to \(inputShape)")
+        // Checked even in the engine's unchecked build: a larger batch would overrun every buffer.
+        guard x.shape.perSample == inputShape.perSample && x.shape.n <= maxBatch else {
+            fatalError("network input \(x.shape), expected up to \(inputShape)")
+        }
         var h = x
         for (index, layer) in layers.enumerated() { h = run(index) { layer.forward(h) } }
         var offset = layers.count

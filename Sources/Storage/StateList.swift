@@ -53,9 +53,9 @@ public struct StateList {
         self.counters = counters
     }
 
-    /// FNV-1a over every tensor's bytes and every counter, in list order.
+    /// A digest of every tensor's bytes and every counter, in list order.
     public var digest: UInt64 {
-        var hash = FNV1a()
+        var hash = WordDigest()
         for t in tensors { hash.add(UnsafeRawBufferPointer(t.bytes)) }
         for c in counters { withUnsafeBytes(of: Int64(c.get()).littleEndian) { hash.add($0) } }
         return hash.value

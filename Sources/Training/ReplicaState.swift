@@ -16,7 +16,7 @@ public enum ReplicaState {
         for (counter, value) in zip(state.counters, counters) { counter.set(Int(value)) }
     }
 
-    /// FNV-1a (64-bit) of the whole state list.
+    /// A digest of the whole state list (`WordDigest`).
     public static func digest(_ trainer: GANTrainer) -> UInt64 { trainer.state.digest }
 
     /// Compares every rank's digest with rank 0's; the same verdict on every rank.

@@ -64,7 +64,7 @@ public final class TrainingRun {
         }
         let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
         let sheets = SampleSheets.training(model, seed: config.seed)
-        let strip = communicator.isRoot ? try stripImages(model: model, training: dataset) : nil
+        let strip = communicator.isRoot ? try stripImages(model: model, training: dataset, count: min(8, trainer.localBatch)) : nil
         StopSignal.install()
 
         var last: StepMetrics?
@@ -281,12 +281,12 @@ public final class TrainingRun {
         }
     }
 
-    /// Eight real images for the prediction strip of conditional models: from the test split
+    /// Up to eight real images (D's batch at most) for the prediction strip of conditional models: from the test split
     /// where the data has one, else from the training data.
-    private func stripImages(model: ModelConfig, training: ImageDataset) throws(TrainingError) -> Tensor? {
+    private func stripImages(model: ModelConfig, training: ImageDataset, count: Int) throws(TrainingError) -> Tensor? {
         guard model.conditioning.classes > 0 || !model.conditioning.categorical.isEmpty else { return nil }
         let source = (try? loadData(config.data, model: model, split: .test)).flatMap { $0 } ?? training
-        let n = min(8, source.count)
+        let n = min(count, source.count)
         let images = Tensor(model.imageShape.batch(n))
         source.fill(images, indices: GlobalBatchSampler.permutation(count: source.count, seed: config.seed, epoch: 0).prefix(n))
         return images

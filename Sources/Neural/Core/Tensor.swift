@@ -22,7 +22,8 @@ public final class Tensor {
 
     /// Sets the batch size; the per-sample shape stays.
     public func setBatch(_ n: Int) {
-        precondition(n > 0 && n * shape.perSample <= capacity, "batch \(n) exceeds capacity of \(shape)")
+        // Checked even in the engine's unchecked build: a larger batch would overrun the buffer.
+        guard n > 0 && n * shape.perSample <= capacity else { fatalError("batch \(n) exceeds capacity of \(shape)") }
         shape.n = n
     }
 
