@@ -20,6 +20,10 @@ Decoding (decoding/*.png|jpg, decoding.safetensors), where Pillow is installed: 
   with what Pillow's convert('RGB') and convert('L') make of them. Exception, on purpose: Pillow
   clips 16-bit grey to 255 (its I;16 -> L conversion saturates), so for grey16.png the expected
   values are the linear scaling (the high byte) that SwiftGAN applies to every 16-bit PNG.
+Objective fixtures (objectives.safetensors): softmax cross-entropy, Gaussian NLL with fixed and
+  learned variance, a Linear + BatchNorm1d + LeakyReLU + Linear chain, and one complete training
+  iteration (both Adam updates) of AC-GAN (DCGAN backbone, 32x32) and of InfoGAN (the paper's MNIST
+  network at small widths), with the modules of Scripts/reference_models.py.
 Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
   G forward/backward, D forward/backward, and one full training iteration as main.py does it.
 """
@@ -347,9 +351,115 @@ def decoding():
     save(os.path.join(OUT, 'decoding.safetensors'), out, {'pillow': Image.__version__})
 
 
+def objectives():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from reference_models import Generator, Discriminator, conditioning, init_weights
+    torch.manual_seed(1)
+    out = {}
+    z = r32(6, 5, scale=2.0).requires_grad_(True)
+    labels = torch.tensor([0, 3, 4, 1, 1, 2])
+    loss = F.cross_entropy(z, labels)
+    loss.backward()
+    out.update({'ce.z': z, 'ce.labels': labels.to(F64), 'ce.loss': loss.reshape(1), 'ce.dz': z.grad})
+    mu, x = r32(6, 2).requires_grad_(True), r32(6, 2)
+    loss = nn.GaussianNLLLoss()(mu, x, torch.ones_like(mu))
+    loss.backward()
+    out.update({'nll.mu': mu, 'nll.x': x, 'nll.loss': loss.reshape(1), 'nll.dmu': mu.grad})
+    mu, logvar, x = r32(6, 2).requires_grad_(True), r32(6, 2, scale=0.5).requires_grad_(True), r32(6, 2)
+    loss = nn.GaussianNLLLoss()(mu, x, torch.exp(logvar))
+    loss.backward()
+    out.update({'nllv.mu': mu, 'nllv.logvar': logvar, 'nllv.x': x, 'nllv.loss': loss.reshape(1),
+                'nllv.dmu': mu.grad, 'nllv.dlogvar': logvar.grad})
+    m = nn.Sequential(nn.Linear(12, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.1), nn.Linear(8, 3))
+    set_params(m[0], weight=r32(8, 12, scale=0.3), bias=r32(8, scale=0.3))
+    set_params(m[1], weight=r32(8, scale=0.1, shift=1.0), bias=r32(8, scale=0.1))
+    set_params(m[3], weight=r32(3, 8, scale=0.3), bias=r32(3, scale=0.3))
+    run_module('chain', m, r32(6, 12), out)
+
+    bce = nn.BCEWithLogitsLoss()
+    ce = nn.CrossEntropyLoss()
+    nll = nn.GaussianNLLLoss()
+    models = {
+        'acgan': {'architecture': 'acgan', 'backbone': 'dcgan', 'imageSize': 32, 'channels': 1, 'nz': 8, 'ngf': 4, 'ndf': 4,
+                  'classes': 4, 'categorical': [], 'continuous': 0},
+        'infogan': {'architecture': 'infogan', 'backbone': 'mnist', 'imageSize': 28, 'channels': 1, 'nz': 8, 'ngf': 4, 'ndf': 4,
+                    'classes': 0, 'categorical': [4], 'continuous': 2},
+    }
+    n = 6
+    for key, cfg in models.items():
+        width, _ = conditioning(cfg)
+        G, D = Generator(cfg).to(F64), Discriminator(cfg).to(F64)
+        for net in (G, D):
+            init_weights(net, None)
+            for p_ in net.parameters():
+                p_.data.copy_(p_.data.float().to(F64))
+        state(f'{key}.G0', G, out)
+        state(f'{key}.D0', D, out)
+        size = cfg['imageSize']
+        real = torch.tanh(r32(n, 1, size, size))
+        real_labels = torch.tensor([0, 1, 2, 3, 1, 2])
+        zin = torch.zeros(n, width, dtype=F64)
+        zin[:, :cfg['nz']] = r32(n, cfg['nz'])
+        sampled = torch.tensor([3, 0, 2, 1, 1, 0])
+        cont = (torch.rand(n, 2, dtype=torch.float32) * 2 - 1).to(F64)
+        if key == 'acgan':
+            zin[torch.arange(n), cfg['nz'] + sampled] = 1
+        else:
+            zin[torch.arange(n), cfg['nz'] + sampled] = 1
+            zin[:, cfg['nz'] + 4:] = cont
+        out[f'{key}.real'] = real
+        out[f'{key}.labels'] = real_labels.to(F64)
+        out[f'{key}.z'] = zin
+        out[f'{key}.sampled'] = sampled.to(F64)
+        out[f'{key}.continuous'] = cont
+        lr_g = 1e-3 if key == 'infogan' else 2e-4
+        optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        optG = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+
+        def info(o):
+            return 1.0 * ce(o['q'][:, :4], sampled) + 0.1 * nll(o['q'][:, 4:6], cont, torch.ones(n, 2, dtype=F64))
+
+        D.zero_grad()
+        o_real = D(real, heads=('adv', 'cls'))
+        loss_real = bce(o_real['adv'], torch.ones(n, 1, dtype=F64))
+        if key == 'acgan':
+            loss_real = loss_real + ce(o_real['cls'], real_labels)
+        loss_real.backward()
+        fake = G(zin)
+        o_fake = D(fake.detach())
+        loss_fake = bce(o_fake['adv'], torch.zeros(n, 1, dtype=F64))
+        loss_fake = loss_fake + (ce(o_fake['cls'], sampled) if key == 'acgan' else info(o_fake))
+        loss_fake.backward()
+        for name, p_ in D.named_parameters():
+            out[f'{key}.gradD.{name}'] = p_.grad.clone()
+        optD.step()
+        G.zero_grad()
+        o_g = D(fake)
+        adv_g = bce(o_g['adv'], torch.ones(n, 1, dtype=F64))
+        extra = ce(o_g['cls'], sampled) if key == 'acgan' else info(o_g)
+        (adv_g + extra).backward()
+        for name, p_ in G.named_parameters():
+            out[f'{key}.gradG.{name}'] = p_.grad.clone()
+        optG.step()
+        metrics = {'loss_d': loss_real + loss_fake, 'loss_g': adv_g + extra,
+                   'd_x': torch.sigmoid(o_real['adv']).mean(), 'd_g_z1': torch.sigmoid(o_fake['adv']).mean(),
+                   'd_g_z2': torch.sigmoid(o_g['adv']).mean()}
+        if key == 'acgan':
+            metrics.update({'acc_real': (o_real['cls'].argmax(1) == real_labels).double().mean(),
+                            'acc_fake': (o_fake['cls'].argmax(1) == sampled).double().mean(), 'loss_class': extra})
+        else:
+            metrics.update({'loss_info': extra, 'acc_code': (o_g['q'][:, :4].argmax(1) == sampled).double().mean()})
+        for name, v in metrics.items():
+            out[f'{key}.metric.{name}'] = v.detach().reshape(1)
+        state(f'{key}.G2', G, out)
+        state(f'{key}.D2', D, out)
+    save(os.path.join(OUT, 'objectives.safetensors'), out, {'torch': torch.__version__})
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
     dcgan()
     geometry()
     decoding()
+    objectives()

@@ -11,10 +11,10 @@ public protocol Backbone: Sendable {
     func generator(_ b: NetworkBuilder, _ config: ModelConfig)
     /// Appends D's trunk, from images to features.
     func trunk(_ b: NetworkBuilder, _ config: ModelConfig)
-    /// Appends a head's final projection to `outputs` values per sample.
+    /// Appends a head's projection of the trunk's features to `outputs` values per sample.
     func project(_ b: NetworkBuilder, outputs: Int)
-    /// Appends the hidden layers of a Q head before its projection.
-    func qHidden(_ b: NetworkBuilder)
+    /// Appends the hidden layers of a Q head (before its Flatten and Linear).
+    func qHidden(_ b: NetworkBuilder, _ config: ModelConfig)
     /// Image sizes it can produce, and a check of the configuration.
     func validate(_ config: ModelConfig) throws(ModelError)
 }

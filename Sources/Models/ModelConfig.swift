@@ -129,7 +129,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// The discriminator `image (n, channels, size, size)` → its trunk and heads, unbuilt.
     /// With the adversarial head alone, the head continues the trunk's module numbering, as in
     /// the unconditional models' PyTorch Sequentials (DCGAN's logit convolution is `main.11`);
-    /// with several heads, each has its own prefix (`adv.0`, `cls.0`, `q.0`, …).
+    /// with several heads, each has its own prefix (`adv.0`, `cls.0`, `q.0`, …). Q's final Linear
+    /// follows a Flatten (`q.4`), as its PyTorch Sequential needs one after a convolution.
     public func discriminatorBuilder(batch: Int) -> NetworkBuilder {
         let backbone = backboneLayers
         let b = NetworkBuilder(input: imageShape.batch(batch), prefix: backbone.trunkPrefix)
@@ -141,8 +142,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             } else {
                 b.head(head.name, prefix: head.name)
             }
-            if case .q = head { backbone.qHidden(b) }
-            backbone.project(b, outputs: head.width)
+            if case .q = head {
+                // Q: hidden layers, then a Linear after a Flatten (q.3), whatever the backbone.
+                backbone.qHidden(b, self)
+                b.flatten()
+                b.linear(head.width)
+            } else {
+                backbone.project(b, outputs: head.width)
+            }
         }
         return b
     }

@@ -76,9 +76,9 @@ public struct DCGAN: Backbone {
         b.conv2d(outputs, kernel: 4, stride: 1, padding: 0)
     }
 
-    /// `Conv 4/1/0 → (128, 1, 1)`, BN, LeakyReLU(0.2).
-    public func qHidden(_ b: NetworkBuilder) {
-        b.conv2d(128, kernel: 4, stride: 1, padding: 0)
+    /// `Conv 4/1/0 → (2·ndf, 1, 1)` (128 at the default width), BN, LeakyReLU(0.2).
+    public func qHidden(_ b: NetworkBuilder, _ config: ModelConfig) {
+        b.conv2d(2 * config.ndf, kernel: 4, stride: 1, padding: 0)
         b.batchNorm()
         b.activation(.leakyReLU(slope: 0.2))
     }

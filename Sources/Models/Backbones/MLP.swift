@@ -38,8 +38,8 @@ public struct MLPGAN: Backbone {
 
     public func project(_ b: NetworkBuilder, outputs: Int) { b.linear(outputs) }
 
-    public func qHidden(_ b: NetworkBuilder) {
-        b.linear(128)
+    public func qHidden(_ b: NetworkBuilder, _ config: ModelConfig) {
+        b.linear(128, bias: false)
         b.batchNorm()
         b.activation(.leakyReLU(slope: 0.2))
     }
