@@ -157,9 +157,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public func generator(batch: Int) -> Network { generatorBuilder(batch: batch).build() }
     public func discriminator(batch: Int) -> Network { discriminatorBuilder(batch: batch).build() }
 
-    /// Bytes G and D (parameters, gradients, Adam moments, activations and scratch) need at `batch`.
-    public func estimatedBytes(batch: Int) -> Int {
-        generatorBuilder(batch: batch).estimatedBytes + discriminatorBuilder(batch: batch).estimatedBytes
+    /// Bytes G and D (parameters, gradients, Adam moments, activations and scratch) need at
+    /// `batch`, with `partials` per-micro-batch gradient copies of the larger network and its
+    /// fixed-point accumulator (exact reductions).
+    public func estimatedBytes(batch: Int, partials: Int = 0) -> Int {
+        let g = generatorBuilder(batch: batch), d = discriminatorBuilder(batch: batch)
+        let largest = max(g.parameterCount, d.parameterCount)
+        return g.estimatedBytes + d.estimatedBytes + (partials > 0 ? (4 * partials + 8) * largest : 0)
     }
 }
 

@@ -29,6 +29,7 @@ public final class TrainingRun {
     public func run() throws -> StepMetrics? {
         try config.validate()
         try agreeOnConfiguration()
+        try checkMemory(model: config.model, localBatch: max(config.batchSize / communicator.size, 1))
         let (directory, checkpoint) = try openRunDirectory()
         let model = config.model
         let dataset = try loadData(config.data, model: model, split: .train)!
@@ -38,7 +39,6 @@ public final class TrainingRun {
                                              rank: communicator.rank, ranks: communicator.size, seed: config.seed)
         } catch { throw TrainingError(error.description, collective: true) }
         let (microBatch, microBatchNote) = try config.resolvedMicroBatch(localBatch: sampler.localBatch)
-        try checkMemory(model: model, localBatch: sampler.localBatch)
         let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
         let trainer = GANTrainer(model: model,
                                  objective: .of(model, categoricalWeight: config.categoricalWeight, continuousWeight: config.continuousWeight),
@@ -274,7 +274,8 @@ public final class TrainingRun {
     /// Refuses, before allocating, a configuration whose networks and buffers would not fit in
     /// the memory this process can get; the message gives the estimate and what to lower.
     private func checkMemory(model: ModelConfig, localBatch: Int) throws(TrainingError) {
-        let needed = model.estimatedBytes(batch: localBatch)
+        let micro = config.microBatch ?? config.defaultMicroBatch
+        let needed = model.estimatedBytes(batch: localBatch, partials: micro > 0 ? (localBatch + micro - 1) / micro : 0)
         let available = SystemMemory.available()
         if needed > available {
             throw TrainingError("this configuration needs about \(SystemMemory.describe(needed)) per rank (networks, activations and optimizer state at \(localBatch) samples per rank), but \(SystemMemory.describe(available)) is available; lower --batch-size, --ngf or --ndf, or use more ranks", collective: true)

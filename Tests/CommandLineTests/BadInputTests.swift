@@ -151,3 +151,22 @@ final class BadInputTests: TinyRunTestCase {
         XCTAssertFalse(Directory.exists(path(stale)))
     }
 }
+
+/// Configurations too large for the memory there is: refused before anything is allocated.
+final class MemoryEstimateTests: TinyRunTestCase {
+    func testAModelThatCannotFitIsRefusedWithItsEstimate() throws {
+        let out = try train("huge", steps: 2, ["--ngf", "100000"])
+        assertOneLineError(out, "needs about")
+        XCTAssertTrue(out.stderr.contains("lower --batch-size, --ngf or --ndf"), out.stderr)
+        XCTAssertFalse(Directory.entries(path("huge/checkpoints")).contains { $0.hasSuffix(".safetensors") })
+    }
+
+    /// `ulimit -v` caps the address space: the estimate sees the limit.
+    func testAnAddressSpaceLimitIsRespected() throws {
+        let script = "ulimit -v 2000000 && exec \"$0\" train --data \"$1\" --image-size 128 --batch-size 512 --steps 1 --run-dir \"$2\""
+        let out = try Command.run(["-c", script, Command.swiftgan.path, path("data"), path("limited")],
+                                  executable: URL(fileURLWithPath: "/bin/sh"))
+        assertOneLineError(out, "needs about")
+        XCTAssertTrue(out.stderr.contains("is available"), out.stderr)
+    }
+}

@@ -10,10 +10,10 @@ import XCTest
 /// Allocations inside OpenBLAS (its AVX-512 sgemm kernels allocate per call) are the library's
 /// and counted apart (see AllocationCounter.h), so the claim holds whatever kernel it picks.
 final class AllocationTests: XCTestCase {
-    func assertStepsDoNotAllocate(_ model: ModelConfig, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertStepsDoNotAllocate(_ model: ModelConfig, microBatch: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
         BLASThreads.set(1)  // OpenBLAS's thread pool is outside our control; one thread has none.
         let trainer = GANTrainer(model: model, learningRate: 2e-4, beta1: 0.5, localBatch: 4,
-                                 communicator: SingleProcess(), seed: 3)
+                                 communicator: SingleProcess(), seed: 3, microBatch: microBatch)
         trainer.real.fill(0.5)
         trainer.fillLatents(step: 0)
         _ = try trainer.trainStep()
@@ -34,6 +34,17 @@ final class AllocationTests: XCTestCase {
 
     func testMLPStepAllocatesNothing() throws {
         try assertStepsDoNotAllocate(ModelConfig(architecture: .mlp, imageSize: 28, channels: 1))
+    }
+
+    /// Heads, the conditional objectives' losses and labels, and exact reductions over
+    /// micro-batches (fixed-point buffers, gathered statistics) are all preallocated too.
+    func testConditionalAndExactStepsAllocateNothing() throws {
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .acgan, imageSize: 32, channels: 1, nz: 8, ngf: 4, ndf: 4, classes: 10))
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .infogan, imageSize: 28, channels: 1, nz: 8, ngf: 4, ndf: 4,
+                                                 categorical: [10], continuous: 2))
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .dcgan, imageSize: 32, channels: 3, nz: 16, ngf: 8, ndf: 8), microBatch: 2)
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .infogan, imageSize: 28, channels: 1, nz: 8, ngf: 4, ndf: 4,
+                                                 categorical: [10], continuous: 2), microBatch: 1)
     }
 
     /// The counter itself works: an array allocation is seen, also right after a GEMM (the
