@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Neural"], swiftSettings: hotLoops),
 
         // MARK: Collectives: the Communicator protocol, MPI and single-process implementations
-        .target(name: "Distributed", dependencies: ["CMPI"]),
+        .target(name: "Distributed", dependencies: ["CMPI", "Neural"]),
 
         // MARK: Files: safe reading, atomic writes, locks, checksums, safetensors, .npy
         .target(name: "Storage"),
@@ -42,12 +42,15 @@ let package = Package(
         // MARK: A trained generator without MPI: loading, generation, grids
         .target(name: "Inference", dependencies: ["Neural", "Models", "Data", "Storage"]),
 
+        // MARK: Quality numbers: a classifier, Fréchet distance, SWD, precision/recall, coverage
+        .target(name: "Evaluation", dependencies: ["Neural", "Models", "Data", "Storage", "Distributed", "Inference", "CBLAS"]),
+
         // MARK: Objectives, the training step, the run loop and everything it writes
-        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "CBLAS"]),
+        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "Evaluation", "CBLAS"]),
 
         // MARK: The command line
         .executableTarget(name: "swiftgan", dependencies: [
-            "Training", "Inference",
+            "Training", "Inference", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -60,6 +63,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Distributed", "Models", "Neural", "Storage", "TestSupport", "AllocationCounter"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Neural"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Neural", "Models", "Distributed", "Inference", "Data", "TestSupport"]),
         // Runs the built `swiftgan` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Storage", "Data"]),
     ]

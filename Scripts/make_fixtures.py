@@ -24,6 +24,11 @@ Objective fixtures (objectives.safetensors): softmax cross-entropy, Gaussian NLL
   learned variance, a Linear + BatchNorm1d + LeakyReLU + Linear chain, and one complete training
   iteration (both Adam updates) of AC-GAN (DCGAN backbone, 32x32) and of InfoGAN (the paper's MNIST
   network at small widths), with the modules of Scripts/reference_models.py.
+Metric fixtures (metrics.safetensors), with numpy and scipy: the Fréchet distance of two feature
+  sets (scipy.linalg.sqrtm, as pytorch-fid), ProGAN's Laplacian pyramid (pyr_down/pyr_up with mode
+  'mirror'), descriptor normalisation and sliced Wasserstein distance on given directions,
+  Kynkäänniemi precision/recall (k = 3) by brute force, and an optimal assignment
+  (scipy.optimize.linear_sum_assignment).
 Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
   G forward/backward, D forward/backward, and one full training iteration as main.py does it.
 """
@@ -456,6 +461,67 @@ def objectives():
     save(os.path.join(OUT, 'objectives.safetensors'), out, {'torch': torch.__version__})
 
 
+def metrics():
+    import scipy.linalg
+    import scipy.ndimage
+    import scipy.optimize
+    rng = np.random.default_rng(21)
+    out = {}
+    a = rng.normal(size=(200, 8)).astype(np.float32)
+    b = (rng.normal(size=(150, 8)) @ rng.normal(size=(8, 8)) * 0.5 + 0.3).astype(np.float32)
+    mu1, mu2 = a.astype(np.float64).mean(0), b.astype(np.float64).mean(0)
+    s1, s2 = np.cov(a.astype(np.float64), rowvar=False), np.cov(b.astype(np.float64), rowvar=False)
+    covmean = scipy.linalg.sqrtm(s1.dot(s2)).real
+    fd = ((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+    out.update({'fd.a': a, 'fd.b': b, 'fd.value': np.array([fd]), 'fd.cov_a': s1, 'fd.mean_a': mu1})
+
+    g = np.float64([[1, 4, 6, 4, 1], [4, 16, 24, 16, 4], [6, 24, 36, 24, 6], [4, 16, 24, 16, 4], [1, 4, 6, 4, 1]]) / 256.0
+
+    def pyr_down(x):
+        return scipy.ndimage.convolve(x, g[None, None], mode='mirror')[:, :, ::2, ::2]
+
+    def pyr_up(x):
+        S = x.shape
+        res = np.zeros((S[0], S[1], S[2] * 2, S[3] * 2), x.dtype)
+        res[:, :, ::2, ::2] = x
+        return scipy.ndimage.convolve(res, g[None, None] * 4.0, mode='mirror')
+
+    img = rng.uniform(0, 255, size=(1, 2, 32, 32)).round()
+    pyramid = [img.copy()]
+    for i in range(1, 2):
+        pyramid.append(pyr_down(pyramid[-1]))
+        pyramid[-2] -= pyr_up(pyramid[-1])
+    out.update({'swd.image': img, 'swd.level0': pyramid[0], 'swd.level1': pyramid[1]})
+    desc = rng.normal(size=(300, 2, 7, 7)) * 3 + 1
+    norm = desc - desc.mean(axis=(0, 2, 3), keepdims=True)
+    norm /= norm.std(axis=(0, 2, 3), keepdims=True)
+    out.update({'swd.descriptors': desc, 'swd.normalized': norm})
+    A = rng.normal(size=(300, 98)).astype(np.float32)
+    B = (rng.normal(size=(300, 98)) * 1.3 + 0.2).astype(np.float32)
+    dirs = rng.normal(size=(98, 16)).astype(np.float32)
+    dirs /= np.sqrt(np.sum(np.square(dirs), axis=0, keepdims=True))
+    pa, pb = np.sort(A @ dirs, axis=0), np.sort(B @ dirs, axis=0)
+    out.update({'swd.a': A, 'swd.b': B, 'swd.directions': dirs, 'swd.distance': np.array([np.mean(np.abs(pa - pb))])})
+
+    R = rng.normal(size=(80, 4)).astype(np.float32)
+    F_ = (rng.normal(size=(60, 4)) * 1.5 + 0.4).astype(np.float32)
+
+    def radii(x):
+        d = ((x[:, None, :].astype(np.float64) - x[None, :, :]) ** 2).sum(-1)
+        return np.sort(d, axis=1)[:, 3]   # column 0 is the point itself
+
+    def inside(q, ref):
+        d = ((q[:, None, :].astype(np.float64) - ref[None, :, :]) ** 2).sum(-1)
+        return (d <= radii(ref)[None, :]).any(axis=1).mean()
+    out.update({'pr.real': R, 'pr.fake': F_, 'pr.precision': np.array([inside(F_, R)]), 'pr.recall': np.array([inside(R, F_)])})
+
+    cost = rng.integers(0, 50, size=(7, 7)).astype(np.float64)
+    rows, cols = scipy.optimize.linear_sum_assignment(cost)
+    out.update({'assign.cost': cost, 'assign.total': np.array([cost[rows, cols].sum()])})
+    save(os.path.join(OUT, 'metrics.safetensors'), {k: torch.tensor(np.asarray(v)) for k, v in out.items()},
+         {'numpy': np.__version__, 'scipy': scipy.__version__})
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
@@ -463,3 +529,4 @@ if __name__ == '__main__':
     geometry()
     decoding()
     objectives()
+    metrics()

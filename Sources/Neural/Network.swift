@@ -23,6 +23,8 @@ public final class Network {
     /// `(n, trunk output…)`: the sum of the heads' input gradients.
     private let trunkGradient: Tensor?
     private var ranHeads: [Bool]
+    /// The trunk's output in the last forward (a classifier's penultimate features).
+    public private(set) var trunkOutput: Tensor?
 
     init(inputShape: Shape, layers: [Layer], heads: [Head], arena: ParameterArena, workspace: Workspace, context: LayerContext) {
         self.inputShape = inputShape
@@ -63,6 +65,7 @@ public final class Network {
         }
         var h = x
         for (index, layer) in layers.enumerated() { h = run(index) { layer.forward(h) } }
+        trunkOutput = h
         var offset = layers.count
         for (k, head) in heads.enumerated() {
             ranHeads[k] = selected?.contains(k) ?? true

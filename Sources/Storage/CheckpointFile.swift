@@ -20,12 +20,13 @@ public struct CheckpointFile {
     public var file: SafeTensorsFile
     public let version: Int
 
-    /// A checkpoint of `state` with `metadata` (which must include step, epoch, ranks, seed, config).
-    public init(state: StateList, metadata: [String: String]) {
+    /// A checkpoint of `state` with `metadata` (which must include step, epoch, ranks, seed,
+    /// config); `format` names what it holds (`swiftgan-checkpoint`, `swiftgan-classifier`).
+    public init(state: StateList, metadata: [String: String], format: String = CheckpointFile.format) {
         var f = SafeTensorsFile()
         state.write(into: &f)
         f.metadata.merge(metadata) { _, new in new }
-        f.metadata["format"] = Self.format
+        f.metadata["format"] = format
         f.metadata["version"] = String(Self.version)
         f.metadata[Self.checksumKey] = String(f.contentDigest(excluding: Self.checksumKey), radix: 16)
         file = f
@@ -33,10 +34,12 @@ public struct CheckpointFile {
     }
 
     /// Reads and validates format, version, checksum and the step counters' ranges.
-    public init(contentsOf path: String) throws(StorageError) {
+    public init(contentsOf path: String, format: String = CheckpointFile.format) throws(StorageError) {
         do { file = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: path)) } catch { throw StorageError(error.description) }
         let meta = file.metadata
-        guard meta["format"] == Self.format else { throw StorageError("\(path): not a SwiftGAN checkpoint (format \(meta["format"] ?? "missing"))") }
+        guard meta["format"] == format else {
+            throw StorageError("\(path): not a \(format == Self.format ? "SwiftGAN checkpoint" : format + " file") (format \(meta["format"] ?? "missing"))")
+        }
         guard let version = meta["version"].flatMap(Int.init), version == Self.version || version == 1 else {
             throw StorageError("\(path): checkpoint version \(meta["version"] ?? "missing") is not supported (this build reads versions 1 and \(Self.version))")
         }

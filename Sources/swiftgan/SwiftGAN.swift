@@ -6,7 +6,7 @@ struct SwiftGAN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftgan",
         abstract: "Data-parallel GAN training on CPU clusters (run under mpirun for several ranks).",
-        subcommands: [Prepare.self, Train.self, Sample.self, Inspect.self, Bench.self]
+        subcommands: [Prepare.self, Train.self, Sample.self, Evaluate.self, ClassifierCommand.self, Inspect.self, Bench.self]
     )
 
     /// Parses and runs. `--help` prints help; every error is one line on stderr and a

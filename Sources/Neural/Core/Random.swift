@@ -81,6 +81,8 @@ public enum RandomStream {
     public static func dropout(step t: UInt64, pass: UInt64) -> UInt64 { (4 << 32) | (t << 4) | pass }
     /// The data permutation of epoch `e`.
     public static func permutation(epoch e: UInt64) -> UInt64 { (5 << 32) | e }
+    /// The noise of evaluation sample `i` (index `i`).
+    public static let evaluation: UInt64 = 7 << 32
     /// G's conditioning at step `t`: `kind` 0 the class, 1… the categorical codes, 0x100 the
     /// continuous codes.
     public static func condition(step t: UInt64, kind: UInt64) -> UInt64 { (6 << 56) | (kind << 40) | t }

@@ -1,4 +1,4 @@
-import Distributed
+
 import Foundation
 import Neural
 
@@ -164,6 +164,6 @@ public final class CommunicationTimer {
     public var seconds: Double { Double(nanoseconds) * 1e-9 }
     public init() {}
 
-    @inline(__always) func start() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-    @inline(__always) func stop(_ start: UInt64) { nanoseconds += DispatchTime.now().uptimeNanoseconds - start }
+    @inline(__always) public func start() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    @inline(__always) public func stop(_ start: UInt64) { nanoseconds += DispatchTime.now().uptimeNanoseconds - start }
 }
