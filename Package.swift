@@ -45,8 +45,11 @@ let package = Package(
         // MARK: Quality numbers: a classifier, Fréchet distance, SWD, precision/recall, coverage
         .target(name: "Evaluation", dependencies: ["Neural", "Models", "Data", "Storage", "Distributed", "Inference", "CBLAS"]),
 
+        // MARK: What a run reports: metrics.jsonl, TensorBoard events, report.html, progress, alarms
+        .target(name: "Monitoring", dependencies: ["Storage"]),
+
         // MARK: Objectives, the training step, the run loop and everything it writes
-        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "Evaluation", "CBLAS"]),
+        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "Evaluation", "Monitoring", "CBLAS"]),
 
         // MARK: The command line
         .executableTarget(name: "swiftgan", dependencies: [
@@ -63,6 +66,7 @@ let package = Package(
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Distributed", "Models", "Neural", "Storage", "TestSupport", "AllocationCounter"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Neural"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Neural", "Models", "Distributed", "Inference", "Data", "TestSupport"]),
         // Runs the built `swiftgan` binary as a user would.
         .testTarget(name: "CommandLineTests", dependencies: ["TestSupport", "Storage", "Data"]),

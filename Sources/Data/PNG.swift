@@ -8,6 +8,15 @@ public enum PNG {
     /// Writes 8-bit grey (`channels` 1) or RGB (3) interleaved pixels `(height, width, channels)`
     /// to `path`, atomically (`AtomicFile`).
     public static func write(path: String, width: Int, height: Int, channels: Int, pixels: [UInt8]) throws(DataError) {
+        let encoded: [UInt8]
+        do throws(DataError) { encoded = try encode(width: width, height: height, channels: channels, pixels: pixels) } catch {
+            throw DataError("\(path): \(error.description)")
+        }
+        do { try AtomicFile.write(encoded, to: path) } catch { throw DataError(error.description) }
+    }
+
+    /// The PNG file's bytes for 8-bit grey or RGB pixels.
+    public static func encode(width: Int, height: Int, channels: Int, pixels: [UInt8]) throws(DataError) -> [UInt8] {
         precondition(channels == 1 || channels == 3)
         precondition(pixels.count == width * height * channels)
         var image = png_image()
@@ -25,9 +34,9 @@ public enum PNG {
         guard ok != 0 else {
             let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             png_image_free(&image)
-            throw DataError("\(path): cannot encode PNG (\(message))")
+            throw DataError("cannot encode PNG (\(message))")
         }
-        do { try AtomicFile.write(Array(encoded.prefix(size)), to: path) } catch { throw DataError(error.description) }
+        return Array(encoded.prefix(size))
     }
 
     /// Reads a PNG as 8-bit grey (`channels` 1) or RGB (3), as Pillow's `convert('L')` and

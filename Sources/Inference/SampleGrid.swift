@@ -8,6 +8,15 @@ public enum SampleGrid {
     /// `images (n, C, H, W)` → PNG at `path`, `columns` images per row.
     public static func write(_ images: UnsafePointer<Float>, count n: Int, channels: Int, height: Int, width: Int,
                              columns: Int = 8, to path: String) throws(InferenceError) {
+        let grid = pixels(images, count: n, channels: channels, height: height, width: width, columns: columns)
+        do { try PNG.write(path: path, width: grid.width, height: grid.height, channels: channels, pixels: grid.pixels) } catch {
+            throw InferenceError("\(path): \(error.description)")
+        }
+    }
+
+    /// The grid's interleaved pixels `(height, width, channels)`.
+    public static func pixels(_ images: UnsafePointer<Float>, count n: Int, channels: Int, height: Int, width: Int,
+                              columns: Int = 8) -> (width: Int, height: Int, pixels: [UInt8]) {
         let pad = 2
         let cols = min(columns, n), rows = (n + cols - 1) / cols
         let gridW = cols * (width + pad) + pad, gridH = rows * (height + pad) + pad
@@ -23,9 +32,7 @@ public enum SampleGrid {
                 }
             }
         }
-        do { try PNG.write(path: path, width: gridW, height: gridH, channels: channels, pixels: pixels) } catch {
-            throw InferenceError(error.description)
-        }
+        return (gridW, gridH, pixels)
     }
 
     /// `v` in [-1, 1] → a byte, rounded and clamped; NaN becomes 0 (black) instead of trapping.

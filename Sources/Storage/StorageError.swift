@@ -7,7 +7,7 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 
     /// `"<path>: <what> (<strerror(errno)>)"` for the current `errno`.
-    static func system(_ path: String, _ what: String, errno code: Int32 = errno) -> StorageError {
+    public static func system(_ path: String, _ what: String, errno code: Int32 = errno) -> StorageError {
         StorageError("\(path): \(what) (\(String(cString: strerror(code))))")
     }
 }

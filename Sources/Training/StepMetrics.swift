@@ -25,3 +25,12 @@ public final class StepMetrics {
     public var fakeProbabilityBefore: Float { self["d_g_z1"] ?? .nan }
     public var fakeProbabilityAfter: Float { self["d_g_z2"] ?? .nan }
 }
+
+extension Objective {
+    /// The metrics as the log shows them: `loss_D 0.6012  loss_G 2.1450  D(x) 0.7712  D(G(z)) 0.2101 / 0.1503`.
+    public func line(_ metrics: StepMetrics) -> String {
+        display.map { item in
+            item.label + " " + item.metrics.map { String(format: "%.4f", metrics[$0] ?? .nan) }.joined(separator: " / ")
+        }.joined(separator: "  ")
+    }
+}

@@ -35,6 +35,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// bits; 0 turns this off (one partial sum per rank, combined in floating point); nil is
     /// `defaultMicroBatch`.
     public var microBatch: Int?
+    /// Evaluate every N steps (0: never) on `evalCount` samples, with the feature metrics when a
+    /// classifier is given.
+    public var evalEvery = 0
+    public var evalCount = 2000
+    public var classifier: String?
     /// InfoGAN's weights of the categorical and continuous information terms.
     public var categoricalWeight: Float = 1
     public var continuousWeight: Float = 0.1
@@ -64,6 +69,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         d.generatorLearningRate = try c.decodeIfPresent(Float.self, forKey: .generatorLearningRate)
         d.beta1 = try c.decodeIfPresent(Float.self, forKey: .beta1) ?? d.beta1
         d.microBatch = try c.decodeIfPresent(Int.self, forKey: .microBatch)
+        d.evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery) ?? d.evalEvery
+        d.evalCount = try c.decodeIfPresent(Int.self, forKey: .evalCount) ?? d.evalCount
+        d.classifier = try c.decodeIfPresent(String.self, forKey: .classifier)
         d.categoricalWeight = try c.decodeIfPresent(Float.self, forKey: .categoricalWeight) ?? d.categoricalWeight
         d.continuousWeight = try c.decodeIfPresent(Float.self, forKey: .continuousWeight) ?? d.continuousWeight
         self = d
@@ -78,6 +86,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
          ("--data", data), ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"),
          ("--lr-g", generatorLearningRate.map { "\($0)" } ?? "-"), ("--beta1", "\(beta1)"),
          ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"), ("--micro-batch", microBatch.map(String.init) ?? "auto"),
+         ("--eval-every", "\(evalEvery)"), ("--eval-count", "\(evalCount)"), ("--classifier", classifier ?? "-"),
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
          ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
@@ -112,6 +121,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         guard categoricalWeight >= 0, categoricalWeight.isFinite, continuousWeight >= 0, continuousWeight.isFinite else {
             throw TrainingError("--lambda-cat and --lambda-cont must be finite and not negative")
         }
+        guard evalEvery >= 0 else { throw TrainingError("--eval-every must not be negative, got \(evalEvery)") }
+        guard evalCount >= 16 else { throw TrainingError("--eval-count must be at least 16, got \(evalCount)") }
         if let microBatch, microBatch < 0 { throw TrainingError("--micro-batch must not be negative, got \(microBatch)") }
         if let microBatch, microBatch > 0 {
             guard batchSize % microBatch == 0 else { throw TrainingError("--micro-batch \(microBatch) does not divide --batch-size \(batchSize)") }

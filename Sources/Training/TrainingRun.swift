@@ -1,7 +1,9 @@
 import Data
 import Distributed
 import Foundation
+import Evaluation
 import Inference
+import Monitoring
 import Models
 import Neural
 import Storage
@@ -60,16 +62,21 @@ public final class TrainingRun {
         let resumed = checkpoint.found
         if let directory {
             try io { () throws(StorageError) in try AtomicFile.write(config.json(), to: directory.url.appendingPathComponent("config.json").path) }
-            if !resumed { try writeRealGrid(dataset) }
+            try writeRealGrid(dataset, write: !resumed)
         }
-        let metricsLog = communicator.isRoot ? try MetricsLog(runDirectory.appendingPathComponent("metrics.jsonl"), keepingThrough: resumed ? trainer.step : 0) : nil
+        let monitor = communicator.isRoot
+            ? try RunMonitor(directory: runDirectory, objective: trainer.objective, keepingThrough: resumed ? trainer.step : 0,
+                             totalSteps: totalSteps, title: "SwiftGAN run \(config.runDirectory)", summary: reportSummary(trainer), print: print)
+            : nil
         let sheets = SampleSheets.training(model, seed: config.seed)
         let strip = communicator.isRoot ? try stripImages(model: model, training: dataset, count: min(8, trainer.localBatch)) : nil
+        let evaluation = try evaluationSetup(model: model, training: dataset)
         StopSignal.install()
 
         var last: StepMetrics?
         var intervalStart = Date()
         var intervalSteps = 0
+        let runStart = Date(), startStep = trainer.step
         while trainer.step < totalSteps {
             let t = trainer.step
             let indices = sampler.indices(step: t)
@@ -79,34 +86,64 @@ public final class TrainingRun {
             let metrics = try trainer.trainStep(stopRequested: { StopSignal.requested })
             last = metrics
             intervalSteps += 1
-            guard metrics.isFinite else {
-                throw TrainingError("step \(t + 1): non-finite loss (\(logLine(metrics, trainer.objective))); no checkpoint written; lower --lr or change --seed", collective: true)
-            }
             let done = trainer.step
+            guard metrics.isFinite else {
+                if let monitor, let alarm = monitor.alarms.observe(Dictionary(uniqueKeysWithValues: zip(metrics.names, metrics.values.map(Double.init)))) {
+                    try monitor.raise(alarm, step: done)
+                }
+                throw TrainingError("step \(t + 1): non-finite loss (\(trainer.objective.line(metrics))); no checkpoint written; lower --lr or change --seed", collective: true)
+            }
             let epoch = sampler.epoch(ofStep: t)
+            let elapsedRun = Date().timeIntervalSince(runStart)
+            monitor?.progress(step: done, imagesPerSecond: Double((done - startStep) * config.batchSize) / max(elapsedRun, 1e-9),
+                              stepsPerSecond: Double(done - startStep) / max(elapsedRun, 1e-9))
             if done % config.logEvery == 0 || done == totalSteps || metrics.stopRequested {
                 let elapsed = Date().timeIntervalSince(intervalStart)
                 let rate = Double(intervalSteps * config.batchSize) / max(elapsed, 1e-9)
-                print(String(format: "[%d/%d] epoch %d  %@  %.1f img/s", done, totalSteps, epoch, logLine(metrics, trainer.objective), rate))
-                try metricsLog?.append(step: done, epoch: epoch, metrics: metrics, imagesPerSecond: rate)
+                try monitor?.step(done, epoch: epoch, values: metrics, imagesPerSecond: rate, totalSteps: totalSteps)
                 intervalStart = Date()
                 intervalSteps = 0
             }
             if config.checkReplicasEvery > 0 && done % config.checkReplicasEvery == 0 {
                 try ReplicaState.verifyIdentical(trainer, step: done)
             }
+            if let evaluation, config.evalEvery > 0 && (done % config.evalEvery == 0 || done == totalSteps) {
+                let report = try evaluation.evaluator.run(generator: trainer.generator, discriminator: trainer.discriminator,
+                                                          classifier: evaluation.classifier, real: dataset, test: evaluation.test,
+                                                          communicator: communicator)
+                try monitor?.evaluation(done, report.values, histogram: report.coverage?.histogram)
+            }
             if communicator.isRoot && (done % config.sampleEvery == 0 || done == totalSteps) {
-                try writeSampleGrids(trainer: trainer, sheets: sheets, strip: strip, step: done)
+                try writeSampleGrids(trainer: trainer, sheets: sheets, strip: strip, step: done, monitor: monitor)
             }
             if done % config.checkpointEvery == 0 || done == totalSteps || metrics.stopRequested {
                 try writeCheckpoint(trainer, store: directory?.store, epoch: epoch)
             }
             if metrics.stopRequested {
-                print("stopped by signal after step \(done); checkpoint \(runDirectory.appendingPathComponent(String(format: "checkpoints/step-%07d.safetensors", done)).path)")
+                monitor?.say("stopped by signal after step \(done); checkpoint \(runDirectory.appendingPathComponent(String(format: "checkpoints/step-%07d.safetensors", done)).path)")
                 break
             }
         }
         return last
+    }
+
+    /// The classifier, the test split and the evaluator for `--eval-every`, or nil.
+    private func evaluationSetup(model: ModelConfig, training: ImageDataset) throws -> (evaluator: Evaluator, classifier: Classifier?, test: ImageDataset?)? {
+        guard config.evalEvery > 0 else { return nil }
+        var classifier: Classifier?
+        if let path = config.classifier {
+            do { classifier = try Classifier.load(path, batch: 64).0 } catch let error as EvaluationError {
+                throw TrainingError("--classifier \(error.description)", collective: true)
+            }
+        }
+        let test = try loadData(config.data, model: model, split: .test)
+        return (Evaluator(model: model, count: config.evalCount, seed: config.seed), classifier, test)
+    }
+
+    private func reportSummary(_ trainer: GANTrainer) -> [String] {
+        let m = config.model
+        return ["model \(m.architecture.rawValue) (\(m.resolvedBackbone.rawValue) backbone), \(m.imageSize)x\(m.imageSize)x\(m.channels), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)",
+                "data \(config.data), global batch \(config.batchSize) on \(communicator.size) rank\(communicator.size == 1 ? "" : "s"), seed \(config.seed)"]
     }
 
     /// What `--resume` found: rank 0 holds the checkpoint; every rank knows whether there is one.
@@ -245,23 +282,21 @@ public final class TrainingRun {
         print("run directory: \(config.runDirectory)")
     }
 
+    /// Real images for the report's judged strip (the first of `real.png`'s).
+    private var judgedReal: [Float]?
+
     /// The first 64 images of epoch 0's order.
-    private func writeRealGrid(_ dataset: ImageDataset) throws(TrainingError) {
+    private func writeRealGrid(_ dataset: ImageDataset, write: Bool) throws(TrainingError) {
         let n = min(64, dataset.count)
         let images = Tensor(Shape(n, dataset.channels, dataset.height, dataset.width))
         let first = GlobalBatchSampler.permutation(count: dataset.count, seed: config.seed, epoch: 0).prefix(n)
         dataset.fill(images, indices: first)
+        judgedReal = Array(images.buffer)
+        guard write else { return }
         do {
             try SampleGrid.write(images.data, count: n, channels: dataset.channels, height: dataset.height, width: dataset.width,
                                  to: runDirectory.appendingPathComponent("real.png").path)
         } catch { throw TrainingError(error.description) }
-    }
-
-    /// The objective's metrics as `loss_D 0.6012  loss_G 2.1450  D(x) 0.7712  D(G(z)) 0.2101 / 0.1503`.
-    func logLine(_ metrics: StepMetrics, _ objective: Objective) -> String {
-        objective.display.map { item in
-            item.label + " " + item.metrics.map { String(format: "%.4f", metrics[$0] ?? .nan) }.joined(separator: " / ")
-        }.joined(separator: "  ")
     }
 
     /// The dataset at the model's size, as a training error naming `--data`.
@@ -294,26 +329,59 @@ public final class TrainingRun {
     }
 
     /// `samples/step-N.png` (and `-c3.png`, … for further codes), and for conditional models
-    /// `samples/step-N-strip.png`: real images above G's images of D's predicted class.
-    private func writeSampleGrids(trainer: GANTrainer, sheets: [SampleSheet], strip: Tensor?, step: Int) throws(TrainingError) {
+    /// `samples/step-N-strip.png`: real images above G's images of D's predicted class; the
+    /// same grids to TensorBoard, and `report.html` with D's probability of eight samples and
+    /// eight real images.
+    private func writeSampleGrids(trainer: GANTrainer, sheets: [SampleSheet], strip: Tensor?, step: Int, monitor: RunMonitor?) throws(TrainingError) {
         let m = config.model
-        do throws(InferenceError) {
-            for sheet in sheets {
-                let images = Generation.images(trainer.generator, inputs: sheet.inputs)
-                let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d%@.png", step, sheet.suffix)).path
-                try images.withUnsafeBufferPointer { (buffer) throws(InferenceError) in
-                    try SampleGrid.write(buffer.baseAddress!, count: sheet.count, channels: m.channels, height: m.imageSize,
-                                         width: m.imageSize, columns: sheet.columns, to: path)
-                }
+        var grids: [(tag: String, png: [UInt8], width: Int, height: Int, channels: Int)] = []
+        func write(_ images: [Float], count: Int, columns: Int, suffix: String, tag: String) throws(TrainingError) {
+            let grid = images.withUnsafeBufferPointer {
+                SampleGrid.pixels($0.baseAddress!, count: count, channels: m.channels, height: m.imageSize, width: m.imageSize, columns: columns)
             }
-            if let strip, let images = PredictionStrip.images(generator: trainer.generator, discriminator: trainer.discriminator,
-                                                               model: m, seed: config.seed, real: strip) {
-                let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d-strip.png", step)).path
-                try images.withUnsafeBufferPointer { (buffer) throws(InferenceError) in
-                    try SampleGrid.write(buffer.baseAddress!, count: 2 * strip.shape.n, channels: m.channels, height: m.imageSize,
-                                         width: m.imageSize, columns: strip.shape.n, to: path)
-                }
+            let path = runDirectory.appendingPathComponent(String(format: "samples/step-%07d%@.png", step, suffix)).path
+            let png: [UInt8]
+            do throws(DataError) { png = try PNG.encode(width: grid.width, height: grid.height, channels: m.channels, pixels: grid.pixels) } catch {
+                throw TrainingError("\(path): \(error.description)")
             }
-        } catch { throw TrainingError(error.description) }
+            try io { () throws(StorageError) in try AtomicFile.write(png, to: path) }
+            grids.append((tag, png, grid.width, grid.height, m.channels))
+        }
+        for sheet in sheets {
+            try write(Generation.images(trainer.generator, inputs: sheet.inputs), count: sheet.count, columns: sheet.columns,
+                      suffix: sheet.suffix, tag: "samples" + sheet.suffix)
+        }
+        if let strip, let images = PredictionStrip.images(generator: trainer.generator, discriminator: trainer.discriminator,
+                                                           model: m, seed: config.seed, real: strip) {
+            try write(images, count: 2 * strip.shape.n, columns: strip.shape.n, suffix: "-strip", tag: "samples/strip")
+        }
+        try monitor?.samples(step, grids: grids, judged: judged(trainer))
+    }
+
+    /// Eight of G's fixed samples and eight real images (from `real.png`'s order), each with
+    /// D's probability (eval mode) that it is real: the Keras tutorials' view.
+    private func judged(_ trainer: GANTrainer) -> [ReportPage.Picture] {
+        let m = config.model, D = trainer.discriminator, n = min(8, D.maxBatch)
+        let inputs = Array(SampleSheets.inputs(m.conditioning, count: n, seed: config.seed))
+        let fakes = Generation.images(trainer.generator, inputs: inputs)
+        guard let real = judgedReal, real.count >= n * m.imageShape.perSample else { return [] }
+        let wasTraining = D.training
+        D.training = false
+        defer { D.training = wasTraining }
+        let x = Tensor(m.imageShape.batch(n))
+        var pictures: [ReportPage.Picture] = []
+        for (images, label) in [(fakes, "G"), (real, "real")] {
+            x.copy(from: Array(images.prefix(n * m.imageShape.perSample)))
+            D.forward(x, heads: [0])
+            let logits = D.heads[0].output!
+            for s in 0..<n {
+                let grid = images.withUnsafeBufferPointer {
+                    SampleGrid.pixels($0.baseAddress! + s * m.imageShape.perSample, count: 1, channels: m.channels, height: m.imageSize, width: m.imageSize)
+                }
+                guard let png = try? PNG.encode(width: grid.width, height: grid.height, channels: m.channels, pixels: grid.pixels) else { continue }
+                pictures.append(ReportPage.Picture(png: png, caption: String(format: "%@ %.2f", label, BCEWithLogits.sigmoid(logits.data[s]))))
+            }
+        }
+        return pictures
     }
 }

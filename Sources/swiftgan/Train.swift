@@ -67,6 +67,15 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Adam beta1.")
     var beta1: Float = 0.5
 
+    @Option(parsing: .unconditional, help: "Evaluate every N steps (and at the end): SWD, and with --classifier the Fréchet distance, precision/recall and class coverage (0: never).")
+    var evalEvery = 0
+
+    @Option(parsing: .unconditional, help: "Samples per evaluation.")
+    var evalCount = 2000
+
+    @Option(help: "The classifier for --eval-every's feature metrics (swiftgan classifier train).")
+    var classifier: String?
+
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
@@ -92,6 +101,9 @@ struct Train: ParsableCommand {
         config.categoricalWeight = lambdaCat
         config.continuousWeight = lambdaCont
         config.microBatch = microBatch
+        config.evalEvery = evalEvery
+        config.evalCount = evalCount
+        config.classifier = classifier
         try config.validate()
         try threads.apply()
         let communicator = try makeCommunicator()

@@ -43,6 +43,23 @@ final class EvaluationCommandTests: TinyRunTestCase {
         }
     }
 
+    /// `--eval-every` puts the numbers in the log, metrics.jsonl, TensorBoard events and report.html.
+    func testTrainingEvaluatesAndReports() throws {
+        XCTAssertEqual(try Command.run(["classifier", "train", "--data", path("data"), "--out", path("c.safetensors"), "--epochs", "1",
+                                        "--batch-size", "12"]).status, 0)
+        let out = try train("run", steps: 4, ["--eval-every", "2", "--eval-count", "32", "--classifier", path("c.safetensors"), "--sample-every", "2"])
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.contains("eval [2] fd "), out.stdout)
+        let lines = try String(contentsOfFile: path("run/metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(lines.filter { $0["eval_fd"] != nil }.compactMap { $0["step"] as? Int }, [2, 4])
+        XCTAssertTrue(lines.contains { $0["eval_swd"] != nil && $0["eval_precision"] != nil })
+        XCTAssertTrue(Directory.entries(path("run")).contains { $0.hasPrefix("events.out.tfevents.") })
+        let report = try String(contentsOfFile: path("run/report.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("<svg") && report.contains("Evaluation: fd") && report.contains("data:image/png;base64,"))
+        XCTAssertTrue(report.contains("D's probability that each image is real"))
+    }
+
     func testEvaluationErrorsAreOneLine() throws {
         XCTAssertEqual(try train("gan", steps: 1).status, 0)
         let checkpoint = path("gan/checkpoints/step-0000001.safetensors")
