@@ -47,8 +47,8 @@ public struct LaunchReport: Sendable {
     public var lines: [String] {
         let n = placements.count
         let threads = Set(placements.map(\.blasThreads))
-        let threadText = threads.count == 1 ? "\(threads.first!) BLAS thread\(threads.first! == 1 ? "" : "s") per rank"
-                                            : "BLAS threads per rank \(placements.map(\.blasThreads))"
+        let threadText = (threads.count == 1 ? "\(threads.first!) BLAS thread\(threads.first! == 1 ? "" : "s") per rank"
+                                             : "BLAS threads per rank \(placements.map(\.blasThreads))") + " (OpenBLAS \(BLASKernels.name) kernels)"
         let hostText = hosts.map { h in
             h.ranks.count == 1 ? "\(h.host) (rank \(h.ranks[0]))" : "\(h.host) (ranks \(h.ranks.first!)-\(h.ranks.last!))"
         }.joined(separator: ", ")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Neural
 
 @main
 struct SwiftGAN: ParsableCommand {
@@ -12,6 +13,7 @@ struct SwiftGAN: ParsableCommand {
     /// Parses and runs. `--help` prints help; every error is one line on stderr and a
     /// non-zero exit status, never a stack trace.
     static func main() {
+        BLASKernels.ensureNativeKernels()
         if let bad = invalidArgument() {
             if isRootProcess { FileHandle.standardError.write(Data("error: \(bad)\n".utf8)) }
             Foundation.exit(64)
