@@ -23,6 +23,7 @@ let package = Package(
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
 
         // MARK: Numerics: tensors, layers with forward and backward, losses, Adam, RNG
         .target(name: "Neural", dependencies: ["CBLAS", "Storage"], swiftSettings: hotLoops),
@@ -43,7 +44,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["Neural", "Models", "Data", "Storage"]),
 
         // MARK: Quality numbers: a classifier, Fréchet distance, SWD, precision/recall, coverage
-        .target(name: "Evaluation", dependencies: ["Neural", "Models", "Data", "Storage", "Distributed", "Inference", "CBLAS"]),
+        .target(name: "Evaluation", dependencies: ["Neural", "Models", "Data", "Storage", "Distributed", "Inference", "CBLAS", "CLinear"]),
 
         // MARK: What a run reports: metrics.jsonl, TensorBoard events, report.html, progress, alarms
         .target(name: "Monitoring", dependencies: ["Storage"]),

@@ -3,7 +3,7 @@
 # An apt step that fails is retried once (mirrors fail now and then for no lasting reason).
 set -euo pipefail
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev pkg-config dataset-fashion-mnist)
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev liblinear-dev liblinear-tools pkg-config dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,6 +29,9 @@ Metric fixtures (metrics.safetensors), with numpy and scipy: the Fréchet distan
   'mirror'), descriptor normalisation and sliced Wasserstein distance on given directions,
   Kynkäänniemi precision/recall (k = 3) by brute force, and an optimal assignment
   (scipy.optimize.linear_sum_assignment).
+Feature fixtures (features.safetensors): a small 32x32 DCGAN discriminator's features as the
+  DCGAN paper takes them (the activation after every convolutional block, AdaptiveMaxPool2d(4),
+  flattened and concatenated), computed with PyTorch in eval mode.
 Network fixtures (dcgan32.safetensors): a 32x32x3 DCGAN (nz 16, ngf = ndf = 8, batch 4),
   G forward/backward, D forward/backward, and one full training iteration as main.py does it.
 """
@@ -522,6 +525,34 @@ def metrics():
          {'numpy': np.__version__, 'scipy': scipy.__version__})
 
 
+def features():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from reference_models import Discriminator, init_weights
+    torch.manual_seed(3)
+    cfg = {'architecture': 'dcgan', 'imageSize': 32, 'channels': 1, 'nz': 8, 'ngf': 4, 'ndf': 4}
+    D = Discriminator(cfg).to(F64)
+    init_weights(D, None)
+    for name, b in D.named_buffers():
+        if 'running' in name:
+            b.copy_(r32(*b.shape, scale=0.1, shift=1.0 if 'var' in name else 0.0).abs() if 'var' in name else r32(*b.shape, scale=0.1))
+    for p_ in D.parameters():
+        p_.data.copy_(p_.data.float().to(F64))
+    D.eval()
+    x = torch.tanh(r32(3, 1, 32, 32))
+    out = {'x': x}
+    for name, t in D.state_dict().items():
+        if t.dtype.is_floating_point:
+            out[f'D.{name}'] = t
+    feats, h = [], x
+    seq = D.main
+    for i, m in enumerate(seq):
+        h = m(h)
+        if isinstance(m, nn.LeakyReLU):
+            feats.append(nn.AdaptiveMaxPool2d(4)(h).flatten(1))
+    out['features'] = torch.cat(feats, 1)
+    save(os.path.join(OUT, 'features.safetensors'), out)
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
@@ -530,3 +561,4 @@ if __name__ == '__main__':
     decoding()
     objectives()
     metrics()
+    features()

@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Also write the images as a float32 .npy array (N, C, H, W) in [-1, 1].")
     var saveNpy: String?
 
-    @Option(help: "Also write the generator inputs used as a float32 .npy array (N, input width).")
+    @Option(help: "Also write the generator inputs used as a float32 .npy array (N, input width), a sheet for latent walk/arithmetic; the PNG then shows each image's index.")
     var saveLatents: String?
 
     func run() throws {
@@ -58,7 +58,7 @@ struct Sample: ParsableCommand {
         var inputs: [Float], columns = 8
         let seed = seed ?? trained.seed
         if let latents {
-            inputs = try readLatents(latents, c)
+            inputs = try Self.readLatents(latents, c)
         } else if count == nil && `class` == nil && codes == nil {
             let sheet = SampleSheets.training(model, seed: seed)[0]
             inputs = sheet.inputs
@@ -83,8 +83,9 @@ struct Sample: ParsableCommand {
         let generator = try trained.generator(batch: min(n, 64))
         let images = Generation.images(generator, inputs: inputs)
         try images.withUnsafeBufferPointer { buffer in
+            // A sheet whose latents are saved labels each image with its index, to pick them by.
             try SampleGrid.write(buffer.baseAddress!, count: n, channels: model.channels, height: model.imageSize,
-                                 width: model.imageSize, columns: columns, to: out)
+                                 width: model.imageSize, columns: columns, labels: saveLatents != nil, to: out)
             if let saveNpy {
                 try NPY.write(saveNpy, shape: [n, model.channels, model.imageSize, model.imageSize], values: buffer)
             }
@@ -96,7 +97,7 @@ struct Sample: ParsableCommand {
     }
 
     /// Noise `(N, nz)` (conditioning then from the options) or whole inputs `(N, width)`; finite.
-    func readLatents(_ path: String, _ c: Conditioning) throws -> [Float] {
+    static func readLatents(_ path: String, _ c: Conditioning) throws -> [Float] {
         let (shape, values) = try NPY.read(path)
         let squeezed = shape.count == 4 && shape[2] == 1 && shape[3] == 1 ? Array(shape.prefix(2)) : shape
         guard squeezed.count == 2, squeezed[0] > 0, squeezed[1] == c.noise || squeezed[1] == c.width else {

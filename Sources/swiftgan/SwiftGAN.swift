@@ -7,7 +7,8 @@ struct SwiftGAN: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftgan",
         abstract: "Data-parallel GAN training on CPU clusters (run under mpirun for several ranks).",
-        subcommands: [Prepare.self, Train.self, Sample.self, Evaluate.self, ClassifierCommand.self, Inspect.self, Bench.self]
+        subcommands: [Prepare.self, Train.self, Sample.self, Latent.self, Evaluate.self, ClassifierCommand.self, Features.self,
+                      LinearProbeCommand.self, Inspect.self, Bench.self]
     )
 
     /// Parses and runs. `--help` prints help; every error is one line on stderr and a
