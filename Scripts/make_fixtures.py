@@ -553,6 +553,113 @@ def features():
     save(os.path.join(OUT, 'features.safetensors'), out)
 
 
+def keras():
+    """TensorFlow's 'same' padding against its definition (direct loops over explicitly padded
+    inputs, written here from TensorFlow's documentation), and the Keras-style CelebA model
+    (Scripts/reference_models.py, explicit padding) forward, backward and one iteration of the
+    Keras tutorial's schedule (D updated on the real batch, then on the fake batch, then G on
+    fresh noise)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from reference_models import (Generator, Discriminator, SameConv2d, SameConvTranspose2d, conditioning,
+                                  init_weights, tf_same)
+    torch.manual_seed(4)
+    out = {}
+    for size, k, st in [(8, 5, 2), (7, 5, 2), (8, 5, 1), (6, 3, 2), (5, 4, 3)]:
+        key = f'pad.{size}.{k}.{st}'
+        x, w = r32(2, 3, size, size), r32(4, 3, k, k)
+        before, after = tf_same(size, k, st)
+        xp = np.zeros((2, 3, size + before + after, size + before + after))
+        xp[:, :, before:before + size, before:before + size] = x.numpy()
+        osz = -(-size // st)
+        y = np.zeros((2, 4, osz, osz))
+        wn = w.numpy()
+        for i in range(osz):
+            for j in range(osz):
+                patch = xp[:, :, i * st:i * st + k, j * st:j * st + k]
+                y[:, :, i, j] = np.einsum('ncab,ocab->no', patch, wn)
+        conv = SameConv2d(3, 4, k, st, size, bias=False).to(F64)
+        conv.weight.data.copy_(w)
+        assert np.abs(conv(x).detach().numpy() - y).max() < 1e-12, key
+        out.update({f'{key}.x': x, f'{key}.w': w, f'{key}.y': torch.from_numpy(y)})
+        # The transposed convolution from osz to size pixels: each input pixel scatters its
+        # weighted kernel into the padded frame, which loses the padding.
+        if size % st == 0:
+            xt, wt = r32(2, 4, osz, osz), r32(4, 3, k, k)
+            full = np.zeros((2, 3, size + before + after + st, size + before + after + st))
+            for i in range(osz):
+                for j in range(osz):
+                    full[:, :, i * st:i * st + k, j * st:j * st + k] += np.einsum('no,ocab->ncab', xt.numpy()[:, :, i, j], wt.numpy())
+            yt = full[:, :, before:before + size, before:before + size]
+            convt = SameConvTranspose2d(4, 3, k, st, osz, bias=False).to(F64)
+            convt.weight.data.copy_(wt)
+            assert np.abs(convt(xt).detach().numpy() - yt).max() < 1e-12, key
+            out.update({f'{key}.xt': xt, f'{key}.wt': wt, f'{key}.yt': torch.from_numpy(yt.copy())})
+
+    cfg = {'architecture': 'keras-celeba', 'imageSize': 64, 'channels': 3, 'nz': 8, 'ngf': 2, 'ndf': 2}
+    n = 4
+    width, _ = conditioning(cfg)
+    netG, netD = Generator(cfg).to(F64), Discriminator(cfg).to(F64)
+    for net in (netG, netD):
+        init_weights(net, None)
+        for name, p_ in net.named_parameters():
+            p_.data.copy_(r32(*p_.shape, scale=0.3 if name.endswith('weight') and p_.dim() > 1 else 0.05,
+                              shift=1.0 if p_.dim() == 1 and name.endswith('weight') else 0.0))
+    state('G0', netG, out)
+    state('D0', netD, out)
+    z, real = r32(n, width), torch.tanh(r32(n, 3, 64, 64))
+    out.update({'z': z, 'real': real})
+    fake = netG(z)
+    dfake = r32(*fake.shape)
+    fake.backward(dfake)
+    out.update({'G.y': fake, 'G.dy': dfake})
+    for name, p_ in netG.named_parameters():
+        out[f'G.d{name}'] = p_.grad.clone()
+    state('G1', netG, out)
+    x = real.clone().requires_grad_(True)
+    logits = netD(x)['adv']
+    dlogits = r32(*logits.shape)
+    logits.backward(dlogits)
+    out.update({'D.y': logits, 'D.dy': dlogits, 'D.dx': x.grad})
+    for name, p_ in netD.named_parameters():
+        out[f'D.d{name}'] = p_.grad.clone()
+    state('D1', netD, out)
+
+    netG, netD = Generator(cfg).to(F64), Discriminator(cfg).to(F64)
+    netG.load_state_dict({k[3:]: v for k, v in out.items() if k.startswith('G0.')}, strict=False)
+    netD.load_state_dict({k[3:]: v for k, v in out.items() if k.startswith('D0.')}, strict=False)
+    optD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    bce = nn.BCEWithLogitsLoss()
+    z1 = r32(n, width)
+    out['z1'] = z1
+    netD.zero_grad()
+    o_real = netD(real)['adv']
+    err_real = bce(o_real, torch.ones_like(o_real))
+    err_real.backward()
+    optD.step()
+    netD.zero_grad()
+    o_fake = netD(netG(z).detach())['adv']
+    err_fake = bce(o_fake, torch.zeros_like(o_fake))
+    err_fake.backward()
+    for name, p_ in netD.named_parameters():
+        out[f'step.gradD.{name}'] = p_.grad.clone()
+    optD.step()
+    netG.zero_grad()
+    o_g = netD(netG(z1))['adv']
+    err_g = bce(o_g, torch.ones_like(o_g))
+    err_g.backward()
+    for name, p_ in netG.named_parameters():
+        out[f'step.gradG.{name}'] = p_.grad.clone()
+    optG.step()
+    out.update({'step.metric.loss_d': (err_real + err_fake).reshape(1), 'step.metric.loss_g': err_g.reshape(1),
+                'step.metric.d_x': torch.sigmoid(o_real).mean().reshape(1),
+                'step.metric.d_g_z1': torch.sigmoid(o_fake).mean().reshape(1),
+                'step.metric.d_g_z2': torch.sigmoid(o_g).mean().reshape(1)})
+    state('G2', netG, out)
+    state('D2', netD, out)
+    save(os.path.join(OUT, 'keras.safetensors'), out, {'batch': str(n), 'torch': torch.__version__})
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     layers()
@@ -562,3 +669,4 @@ if __name__ == '__main__':
     objectives()
     metrics()
     features()
+    keras()

@@ -6,7 +6,7 @@ golden values with the same networks.
     python3 Scripts/reference_models.py runs/x/checkpoints/step-0000500.safetensors
         # loads netG and netD (strictly), prints their parameter counts and a sample's shape
 
-A model is a backbone (dcgan, mlp, mnist) and a conditioning (noise, class one-hot, categorical
+A model is a backbone (dcgan, mlp, mnist, keras) and a conditioning (noise, class one-hot, categorical
 and continuous codes), exactly as Sources/Models describes it:
   G input per sample: [noise | class one-hot | categorical one-hots | continuous codes]
   D: a trunk, then heads: 'adv' (1 logit), 'cls' (k class logits, AC-GAN), 'q' (InfoGAN:
@@ -19,6 +19,7 @@ import sys
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 def conditioning(cfg):
@@ -37,7 +38,50 @@ def conditioning(cfg):
 
 
 def backbone_of(cfg):
-    return cfg.get('backbone') or {'dcgan': 'dcgan', 'mlp': 'mlp', 'acgan': 'dcgan', 'infogan': 'mnist'}[cfg['architecture']]
+    return cfg.get('backbone') or {'dcgan': 'dcgan', 'mlp': 'mlp', 'acgan': 'dcgan', 'infogan': 'mnist',
+                                   'keras-celeba': 'keras'}[cfg['architecture']]
+
+
+def tf_same(size, kernel, stride):
+    """TensorFlow's 'SAME' padding (before, after) of a convolution over `size` pixels, as its
+    documentation defines it: out = ceil(size / stride); the total is max(kernel - stride, 0) when
+    stride divides size, else max(kernel - size % stride, 0); the smaller half goes before."""
+    total = max(kernel - stride, 0) if size % stride == 0 else max(kernel - size % stride, 0)
+    return total // 2, total - total // 2
+
+
+class SameConv2d(nn.Conv2d):
+    """Keras's Conv2D(padding='same'): explicit zero padding, then an unpadded convolution."""
+    def __init__(self, cin, cout, kernel, stride, size, bias):
+        super().__init__(cin, cout, kernel, stride, 0, bias=bias)
+        self.pads = tf_same(size, kernel, stride)
+
+    def forward(self, x):
+        b, a = self.pads
+        return super().forward(F.pad(x, (b, a, b, a)))
+
+
+class SameConvTranspose2d(nn.ConvTranspose2d):
+    """Keras's Conv2DTranspose(padding='same') from `size` to `size * stride` pixels: the
+    adjoint of the 'same' convolution the other way, i.e. an unpadded transposed convolution
+    whose output loses that convolution's padding (before at top/left, after at bottom/right)."""
+    def __init__(self, cin, cout, kernel, stride, size, bias):
+        super().__init__(cin, cout, kernel, stride, 0, bias=bias)
+        self.pads = tf_same(size * stride, kernel, stride)
+
+    def forward(self, x):
+        b, a = self.pads
+        y = super().forward(x)
+        return y[:, :, b:y.shape[2] - a, b:y.shape[3] - a]
+
+
+class GlobalAvgPool(nn.Module):
+    def forward(self, x):
+        return x.mean((2, 3))
+
+
+def keras_bn(c, two_d=True):
+    return (nn.BatchNorm2d if two_d else nn.BatchNorm1d)(c, eps=1e-3, momentum=0.01)
 
 
 def dcgan_doublings(size):
@@ -64,6 +108,14 @@ def generator_layers(cfg, width):
                 nn.Unflatten(1, (2 * ngf, 7, 7)),
                 nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
                 nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=True), nn.Tanh()]
+    if b == 'keras':
+        c = ngf
+        layers = [nn.Linear(width, 16 * 8 * c, bias=False), keras_bn(16 * 8 * c, False), nn.Unflatten(1, (8 * c, 4, 4))]
+        ch, s = 8 * c, 4
+        for f in (4 * c, 2 * c, c, c):
+            layers += [SameConvTranspose2d(ch, f, 5, 2, s, bias=False), keras_bn(f), nn.LeakyReLU(0.3)]
+            ch, s = f, s * 2
+        return layers + [SameConv2d(ch, nc, 5, 1, s, bias=True), nn.Tanh()]
     if b == 'mlp':
         return [nn.Linear(width, 256), nn.LeakyReLU(0.2), nn.Linear(256, 512), nn.LeakyReLU(0.2),
                 nn.Linear(512, 1024), nn.LeakyReLU(0.2), nn.Linear(1024, nc * size * size), nn.Tanh()]
@@ -85,6 +137,13 @@ def trunk_layers(cfg):
         return [nn.Conv2d(nc, ndf, 4, 2, 1), nn.LeakyReLU(0.1), nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False),
                 nn.BatchNorm2d(2 * ndf), nn.LeakyReLU(0.1), nn.Flatten(), nn.Linear(2 * ndf * 49, 16 * ndf, bias=False),
                 nn.BatchNorm1d(16 * ndf), nn.LeakyReLU(0.1)], 16 * ndf
+    if b == 'keras':
+        layers, ch, s = [], nc, size
+        for f in (ndf, 2 * ndf, 4 * ndf, 8 * ndf):
+            layers += [SameConv2d(ch, f, 5, 1, s, bias=False), keras_bn(f), SameConv2d(f, f, 5, 2, s, bias=False),
+                       keras_bn(f), nn.LeakyReLU(0.3)]
+            ch, s = f, (s + 1) // 2
+        return layers + [GlobalAvgPool()], 8 * ndf
     if b == 'mlp':
         layers, width = [], nc * size * size
         for w in (1024, 512, 256):
@@ -104,6 +163,8 @@ def head_layers(cfg, name, outputs, features):
             width = 2 * ndf
         elif b == 'mnist':
             hidden, width = [nn.Linear(features, 2 * ndf, bias=False), nn.BatchNorm1d(2 * ndf), nn.LeakyReLU(0.1)], 2 * ndf
+        elif b == 'keras':
+            hidden, width = [nn.Linear(features, 8 * ndf, bias=False), keras_bn(8 * ndf, False), nn.LeakyReLU(0.3)], 8 * ndf
         else:
             hidden, width = [nn.Linear(features, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(0.2)], 128
         return hidden + [nn.Flatten(), nn.Linear(width, outputs)]

@@ -3,7 +3,8 @@ import Neural
 /// Which samples each rank trains on, so that training does not depend on the rank count.
 ///
 /// Each epoch has one permutation of all samples, derived from `(seed, epoch)` alone and
-/// identical on every rank. Global batch `t` of the epoch is `perm[t·B ..< (t+1)·B]`; rank
+/// identical on every rank. Global batch `t` of the epoch is `perm[t·B ..< (t+1)·B]`, and
+/// batches are numbered over the whole run (batch `e·batchesPerEpoch + t`); rank
 /// `r` of `R` takes the contiguous sub-slice of `b = B/R` samples starting at `r·b`. The
 /// last partial global batch of an epoch is dropped.
 public final class GlobalBatchSampler {
@@ -32,17 +33,17 @@ public final class GlobalBatchSampler {
 
     /// Per-rank batch `b = B/R`.
     public var localBatch: Int { globalBatch / ranks }
-    public var stepsPerEpoch: Int { sampleCount / globalBatch }
+    public var batchesPerEpoch: Int { sampleCount / globalBatch }
 
-    /// The epoch that global step `step` (counted from 0 over the whole run) falls in.
-    public func epoch(ofStep step: Int) -> Int { step / stepsPerEpoch }
+    /// The epoch that batch `batch` (counted from 0 over the whole run) falls in.
+    public func epoch(ofBatch batch: Int) -> Int { batch / batchesPerEpoch }
 
     /// Global index (position in the global batch) of this rank's first sample.
     public var firstGlobalIndex: Int { rank * localBatch }
 
-    /// This rank's sample indices for global step `step`.
-    public func indices(step: Int) -> ArraySlice<Int> {
-        let epoch = step / stepsPerEpoch, position = step % stepsPerEpoch
+    /// This rank's sample indices of batch `batch`.
+    public func indices(batch: Int) -> ArraySlice<Int> {
+        let epoch = batch / batchesPerEpoch, position = batch % batchesPerEpoch
         if epoch != cachedEpoch {
             permutation = Self.permutation(count: sampleCount, seed: seed, epoch: epoch)
             cachedEpoch = epoch

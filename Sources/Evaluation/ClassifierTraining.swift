@@ -63,10 +63,10 @@ public struct ClassifierTraining {
         defer { rows.deallocate(); totals.deallocate() }
         let head = net.heads[0]
         let loss = Loss.softmaxCrossEntropy(column: 0, classes: train.classes)
-        let steps = epochs * sampler.stepsPerEpoch
+        let steps = epochs * sampler.batchesPerEpoch
         var recent = (loss: 0.0, correct: 0.0, samples: 0.0)
         for t in 0..<steps {
-            let indices = sampler.indices(step: t).map { trainIndices[$0] }
+            let indices = sampler.indices(batch: t).map { trainIndices[$0] }
             train.fill(x, indices: indices[...])
             for (s, i) in indices.enumerated() { y[s] = labels[i] }
             net.training = true
@@ -86,8 +86,8 @@ public struct ClassifierTraining {
             adam.update(net.arena)
             try reduction.reduceRows(rows, chunks: chunks, width: 2, into: totals)
             recent = (recent.loss + totals[0], recent.correct + totals[1], recent.samples + Double(batchSize))
-            if (t + 1) % sampler.stepsPerEpoch == 0 || t + 1 == steps {
-                log(String(format: "[%d/%d] epoch %d  loss %.4f  accuracy %.4f", t + 1, steps, t / sampler.stepsPerEpoch,
+            if (t + 1) % sampler.batchesPerEpoch == 0 || t + 1 == steps {
+                log(String(format: "[%d/%d] epoch %d  loss %.4f  accuracy %.4f", t + 1, steps, t / sampler.batchesPerEpoch,
                            recent.loss / recent.samples, recent.correct / recent.samples))
                 recent = (0, 0, 0)
             }

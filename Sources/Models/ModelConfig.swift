@@ -13,14 +13,50 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case acgan
         /// Chen et al. (2016): G takes latent codes that a Q head on D's trunk recovers.
         case infogan
+        /// The unconditional GAN of the Keras CelebA tutorial (`KerasBackbone`), trained with
+        /// its schedule (separate D updates on real and fake batches, batch 32).
+        case kerasCeleba = "keras-celeba"
+
+        /// The backbone it pairs with unless `--backbone` says otherwise.
+        public var defaultBackbone: BackboneName {
+            switch self {
+            case .dcgan, .acgan: .dcgan
+            case .mlp: .mlp
+            case .infogan: .mnist
+            case .kerasCeleba: .keras
+            }
+        }
+
+        /// Its name in prose.
+        public var title: String {
+            switch self {
+            case .dcgan: "DCGAN"
+            case .mlp: "MLP GAN"
+            case .acgan: "AC-GAN"
+            case .infogan: "InfoGAN"
+            case .kerasCeleba: "Keras-style CelebA GAN"
+            }
+        }
     }
 
     public enum BackboneName: String, Codable, Sendable, CaseIterable {
-        case dcgan, mlp, mnist
+        case dcgan, mlp, mnist, keras
+
+        /// The image size it makes unless `--image-size` says otherwise (nil: the command's default).
+        public var defaultImageSize: Int? {
+            switch self {
+            case .dcgan: nil
+            case .mlp, .mnist: 28
+            case .keras: KerasBackbone.imageSize
+            }
+        }
+
+        /// The default `ngf` and `ndf` (the Keras tutorial's NET_CAPACITY for keras).
+        public var defaultWidth: Int { self == .keras ? 16 : 64 }
     }
 
     public var architecture: Architecture
-    /// nil: the architecture's own (dcgan → dcgan, mlp → mlp, acgan → dcgan, infogan → mnist).
+    /// nil: the architecture's own (`Architecture.defaultBackbone`).
     public var backbone: BackboneName?
     /// Square images of `imageSize × imageSize` pixels with `channels` channels.
     public var imageSize: Int
@@ -65,7 +101,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     public var resolvedBackbone: BackboneName {
-        backbone ?? [.dcgan: .dcgan, .mlp: .mlp, .acgan: .dcgan, .infogan: .mnist][architecture]!
+        backbone ?? architecture.defaultBackbone
     }
 
     public var backboneLayers: any Backbone {
@@ -73,13 +109,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case .dcgan: DCGAN()
         case .mlp: MLPGAN()
         case .mnist: MNISTBackbone()
+        case .keras: KerasBackbone()
         }
     }
 
     /// What G takes and what D's heads answer.
     public var conditioning: Conditioning {
         switch architecture {
-        case .dcgan, .mlp: Conditioning(noise: nz)
+        case .dcgan, .mlp, .kerasCeleba: Conditioning(noise: nz)
         case .acgan: Conditioning(noise: nz, classes: classes)
         case .infogan: Conditioning(noise: nz, categorical: categorical, continuous: continuous)
         }

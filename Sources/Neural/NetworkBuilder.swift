@@ -62,16 +62,19 @@ public final class NetworkBuilder {
         activationBytes += bytes
     }
 
-    public func linear(_ out: Int, bias: Bool = true) {
+    /// Initialisations default to PyTorch's (`U(±1/sqrt(fan_in))`).
+    public func linear(_ out: Int, bias: Bool = true, weightInit: Initialization? = nil, biasInit: Initialization? = nil) {
         let input = shape, name = nextName
         append(Shape(input.n, out), parameters: input.perSample * out + (bias ? out : 0),
                bytes: Linear.bytes(input: input, outFeatures: out)) { arena, _, context in
-            Linear(name: name, input: input, outFeatures: out, bias: bias, arena: arena, context: context)
+            Linear(name: name, input: input, outFeatures: out, bias: bias, arena: arena, context: context,
+                   weightInit: weightInit, biasInit: biasInit)
         }
     }
 
-    public func conv2d(_ out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = false,
-                       weightInit: Initialization = .normal(mean: 0, std: 0.02)) {
+    /// Weights default to DCGAN's `N(0, 0.02)`, a bias to PyTorch's default.
+    public func conv2d(_ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool = false,
+                       weightInit: Initialization = .normal(mean: 0, std: 0.02), biasInit: Initialization? = nil) {
         let input = shape, name = nextName
         let g = ConvGeometry(channels: input.c, height: input.h, width: input.w, kernel: kernel, stride: stride, padding: padding)
         precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
@@ -80,28 +83,39 @@ public final class NetworkBuilder {
         append(Shape(input.n, out, g.outHeight, g.outWidth), parameters: out * g.patch + (bias ? out : 0),
                bytes: Conv2d.bytes(input: input, geometry: g, outChannels: out)) { arena, workspace, context in
             Conv2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride, padding: padding,
-                   bias: bias, weightInit: weightInit, arena: arena, workspace: workspace, context: context)
+                   bias: bias, weightInit: weightInit, biasInit: biasInit, arena: arena, workspace: workspace, context: context)
         }
     }
 
-    public func convTranspose2d(_ out: Int, kernel: Int, stride: Int, padding: Int, bias: Bool = false,
-                                weightInit: Initialization = .normal(mean: 0, std: 0.02)) {
+    public func convTranspose2d(_ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool = false,
+                                weightInit: Initialization = .normal(mean: 0, std: 0.02), biasInit: Initialization? = nil) {
         let input = shape, name = nextName
-        let oh = (input.h - 1) * stride - 2 * padding + kernel, ow = (input.w - 1) * stride - 2 * padding + kernel
+        let oh = (input.h - 1) * stride - padding.total + kernel, ow = (input.w - 1) * stride - padding.total + kernel
         precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
         columns = max(columns, out * kernel * kernel * input.n * input.plane)
         staging = max(staging, input.count)
         append(Shape(input.n, out, oh, ow), parameters: input.c * out * kernel * kernel + (bias ? out : 0),
                bytes: ConvTranspose2d.bytes(input: input, outChannels: out, outHeight: oh, outWidth: ow)) { arena, workspace, context in
             ConvTranspose2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride,
-                            padding: padding, bias: bias, weightInit: weightInit, arena: arena, workspace: workspace, context: context)
+                            padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit,
+                            arena: arena, workspace: workspace, context: context)
         }
     }
 
-    public func batchNorm(scaleInit: Initialization = .normal(mean: 1, std: 0.02)) {
+    /// PyTorch's defaults: `ε = 1e-5`, `momentum = 0.1` (the running statistics move by
+    /// `momentum` toward the batch's; Keras's `momentum = 0.99` is PyTorch's 0.01).
+    public func batchNorm(scaleInit: Initialization = .normal(mean: 1, std: 0.02), epsilon: Float = 1e-5, momentum: Float = 0.1) {
         let input = shape, name = nextName
         append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input)) { arena, _, context in
-            BatchNorm(name: name, input: input, arena: arena, context: context, scaleInit: scaleInit)
+            BatchNorm(name: name, input: input, epsilon: epsilon, momentum: momentum, arena: arena, context: context, scaleInit: scaleInit)
+        }
+    }
+
+    /// `(C, H, W)` → `(C)`: each channel's mean over its plane.
+    public func globalAveragePool() {
+        let input = shape
+        append(Shape(input.n, input.c), parameters: 0, bytes: GlobalAveragePooling.bytes(input: input)) { _, _, _ in
+            GlobalAveragePooling(input: input)
         }
     }
 

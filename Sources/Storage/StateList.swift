@@ -37,11 +37,16 @@ public struct StateList {
         public let name: String
         public let get: () -> Int
         public let set: (Int) -> Void
+        /// Its value in a checkpoint written before it existed, from that checkpoint's metadata
+        /// (nil: such a checkpoint is refused).
+        public let absent: (([String: String]) -> Int?)?
 
-        public init(name: String, get: @escaping () -> Int, set: @escaping (Int) -> Void) {
+        public init(name: String, get: @escaping () -> Int, set: @escaping (Int) -> Void,
+                    absent: (([String: String]) -> Int?)? = nil) {
             self.name = name
             self.get = get
             self.set = set
+            self.absent = absent
         }
     }
 
@@ -83,7 +88,8 @@ public struct StateList {
         }
         var values: [Int] = []
         for c in counters {
-            guard let v = file.metadata[c.name].flatMap(Int.init), v >= 0 else {
+            let stored = file.metadata[c.name] == nil ? c.absent?(file.metadata) : file.metadata[c.name].flatMap(Int.init)
+            guard let v = stored, v >= 0 else {
                 throw StorageError("checkpoint metadata \(c.name) is missing or negative (\(file.metadata[c.name] ?? "absent"))")
             }
             values.append(v)

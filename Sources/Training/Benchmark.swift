@@ -22,13 +22,15 @@ public struct Benchmark {
         public let peakGFLOPS: Double
         /// Largest peak resident set over the ranks, in MiB.
         public let peakResidentMiB: Double
+        /// Real images per step over all ranks: the global batch times the D steps.
+        public let imagesPerStep: Int
 
         public var medianStepSeconds: Double {
             let s = stepSeconds.sorted()
             return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         /// Aggregate images per second over all ranks at the median step time.
-        public var imagesPerSecond: Double { Double(globalBatch) / medianStepSeconds }
+        public var imagesPerSecond: Double { Double(imagesPerStep) / medianStepSeconds }
         /// All ranks' GEMM work per second at the median step.
         public var achievedGFLOPS: Double { flopsPerStep * Double(ranks) / medianStepSeconds * 1e-9 }
         /// Achieved over the peak of all ranks together.
@@ -43,9 +45,11 @@ public struct Benchmark {
     public let steps: Int
     public let warmup: Int
     public let microBatch: Int
+    public let schedule: Schedule
 
-    public init(model: ModelConfig, localBatch: Int, steps: Int, warmup: Int, microBatch: Int = 0) {
+    public init(model: ModelConfig, schedule: Schedule = Schedule(), localBatch: Int, steps: Int, warmup: Int, microBatch: Int = 0) {
         self.model = model
+        self.schedule = schedule
         self.localBatch = localBatch
         self.steps = steps
         self.warmup = warmup
@@ -53,7 +57,7 @@ public struct Benchmark {
     }
 
     public func run(communicator: Communicator) throws -> Result {
-        let trainer = GANTrainer(model: model, learningRate: 2e-4, beta1: 0.5, localBatch: localBatch,
+        let trainer = GANTrainer(model: model, schedule: schedule, learningRate: 2e-4, beta1: 0.5, localBatch: localBatch,
                                  communicator: communicator, seed: 1234, microBatch: microBatch)
         let random = Philox(seed: UInt64(communicator.rank) + 1)
         for i in 0..<trainer.real.count {
@@ -76,7 +80,6 @@ public struct Benchmark {
             }
             try communicator.barrier()
             let start = DispatchTime.now().uptimeNanoseconds
-            trainer.fillLatents(step: step)
             try trainer.trainStep()
             var elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if step >= warmup { ownSeconds += elapsed }
@@ -121,6 +124,6 @@ public struct Benchmark {
         try communicator.allreduceMax(&resident, count: 1)
         return Result(ranks: communicator.size, blasThreads: BLASThreads.count, globalBatch: localBatch * communicator.size,
                       stepSeconds: times, phases: phases, layers: layers, flopsPerStep: Double(GEMMCounter.flops) / n,
-                      peakGFLOPS: peak, peakResidentMiB: resident)
+                      peakGFLOPS: peak, peakResidentMiB: resident, imagesPerStep: localBatch * communicator.size * schedule.dSteps)
     }
 }

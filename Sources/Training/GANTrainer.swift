@@ -3,8 +3,8 @@ import Models
 import Neural
 import Storage
 
-/// One replica of G and D with their optimizers, and the training step that runs any
-/// `Objective` (DESIGN.md):
+/// One replica of G and D with their optimizers, and the training iteration that runs any
+/// `Objective` under any `Schedule` (DESIGN.md). With the default schedule:
 ///
 /// ```
 /// D step:  D(real) → the objective's real terms → backward (D parameters)
@@ -13,6 +13,8 @@ import Storage
 /// G step:  D(fake) through the updated D → its generator terms → backward (input gradient only)
 ///          → G backward → reduce G's gradients → Adam(G)
 /// ```
+/// `--d-steps` repeats the D step on fresh batches, `separate` reduces and updates after the
+/// real pass and again after the fake pass, and `--g-steps` repeats the G step on fresh fakes.
 /// Losses are means over the global batch `B` (gradients scaled by `weight/B`), so the reduced
 /// gradient is the global batch's; synchronized BN makes the normalisation the global batch's
 /// too, so R replicas follow one process with batch B. With micro-batches (`Reduction.exact`)
@@ -30,7 +32,8 @@ public final class GANTrainer {
     /// Global index of this replica's first sample within each global batch.
     public let firstGlobalIndex: Int
     public let seed: UInt64
-    /// `(b, C, H, W)` real images of the current step, and `(b)` their labels, filled by the caller.
+    public let schedule: Schedule
+    /// `(b, C, H, W)` real images of the current D step, and `(b)` their labels, filled by the caller.
     public let real: Tensor
     public let realLabels: UnsafeMutablePointer<Int32>
     /// G's inputs of the current step (`fillLatents`).
@@ -38,8 +41,22 @@ public final class GANTrainer {
     public var latent: Tensor { inputs.latent }
     /// The last step's metrics (updated in place).
     public let metrics: StepMetrics
-    /// Completed training steps.
+    /// Completed training iterations.
     public var step = 0
+    /// Data batches consumed: iteration `t` trains on batches `batches ..< batches + dSteps`.
+    public var batches = 0
+
+    /// Where G's inputs of a step come from.
+    public enum Latents {
+        /// Drawn from the seed, the step and the draw (`GeneratorInputs`).
+        case drawn
+        /// Left as the caller set `inputs` (golden tests); the schedule must need one draw only.
+        case preset
+        /// Filled by the caller into `inputs` for each draw (golden tests of other schedules).
+        case supplied((_ draw: Int) -> Void)
+
+        var isPreset: Bool { if case .preset = self { true } else { false } }
+    }
 
     /// A term ready to run: where its metrics go and its gradient scale `weight/B`.
     struct CompiledTerm {
@@ -59,14 +76,16 @@ public final class GANTrainer {
     private let metricWidth: Int
     private let metricPartials: UnsafeMutablePointer<Double>
     private let metricTotals: UnsafeMutablePointer<Double>
+    /// Per metric: the steps whose means it sums (D steps for the D passes' metrics, G steps for G's).
+    private let metricSteps: [Double]
     private let partialGradients: PartialGradients?
     private let optimizerTimer = CommunicationTimer()
     private let reductionTimer = CommunicationTimer()
 
     /// - `microBatch`: samples per micro-batch for exact, rank-count-independent reductions
     ///   (it must divide `localBatch`); 0 for one floating-point allreduce per sum.
-    public init(model: ModelConfig, objective: Objective? = nil, learningRate: Float, generatorLearningRate: Float? = nil,
-                beta1: Float, localBatch: Int, communicator: Communicator, seed: UInt64, microBatch: Int = 0) {
+    public init(model: ModelConfig, objective: Objective? = nil, schedule: Schedule = Schedule(), learningRate: Float,
+                generatorLearningRate: Float? = nil, beta1: Float, localBatch: Int, communicator: Communicator, seed: UInt64, microBatch: Int = 0) {
         precondition(microBatch == 0 || localBatch % microBatch == 0, "micro-batch \(microBatch) does not divide \(localBatch)")
         let objective = objective ?? .of(model)
         self.model = model
@@ -74,6 +93,7 @@ public final class GANTrainer {
         self.communicator = communicator
         self.localBatch = localBatch
         self.seed = seed
+        self.schedule = schedule
         firstGlobalIndex = communicator.rank * localBatch
         generator = model.generator(batch: localBatch)
         discriminator = model.discriminator(batch: localBatch)
@@ -100,6 +120,10 @@ public final class GANTrainer {
         metricTotals = Memory.allocate(metricWidth)
         let globalBatch = Float(localBatch * communicator.size)
         let names = metrics.names
+        metricSteps = names.map { name in
+            let fromG = objective.terms(of: .generator).contains { $0.lossMetrics.contains(name) || $0.auxiliaryMetric == name }
+            return Double(fromG ? schedule.gSteps : schedule.dSteps)
+        }
         passes = Objective.Pass.allCases.map { pass in
             CompiledPass(terms: objective.terms(of: pass).map { term in
                 CompiledTerm(term: term, lossSlots: term.lossMetrics.map { names.firstIndex(of: $0)! },
@@ -117,9 +141,9 @@ public final class GANTrainer {
         Memory.free(metricTotals)
     }
 
-    /// G's inputs of global sample `i` at step `t` depend on `(seed, t, i)` only (`GeneratorInputs`).
-    public func fillLatents(step t: Int) {
-        inputs.sample(seed: seed, step: t, first: firstGlobalIndex, count: localBatch)
+    /// G's inputs of global sample `i` at draw `j` of step `t` depend on `(seed, t, j, i)` only (`GeneratorInputs`).
+    public func fillLatents(step t: Int, draw j: Int = 0) {
+        inputs.sample(seed: seed, step: t, draw: j, first: firstGlobalIndex, count: localBatch)
     }
 
     /// Seconds spent in collectives (gradients, statistics, metrics) so far.
@@ -132,51 +156,81 @@ public final class GANTrainer {
     /// exact reductions) so far.
     public var conversionSeconds: Double { reductionTimer.seconds - reduction.gradientTimer.seconds }
 
-    /// One D step and one G step on `real` (with `realLabels`) and `inputs`; returns the
-    /// objective's global-batch metrics. `stopRequested` is asked at the end of the step, just
-    /// before the reduction that carries it, so a signal that arrives during this step stops
-    /// the run after this step; the result says whether any rank asked.
+    /// One training iteration: the schedule's D steps, each on the real batch that
+    /// `loadReal(j)` puts into `real` and `realLabels` (D step `j` of this iteration: data batch
+    /// `batches + j`), then its G steps; returns the objective's global-batch metrics, each the
+    /// mean over the steps of its kind. `stopRequested` is asked at the end of the iteration, just
+    /// before the reduction that carries it, so a signal that arrives during it stops the run
+    /// after it; the result says whether any rank asked.
     @discardableResult
-    public func trainStep(stopRequested: () -> Bool = { false }) throws(CommunicatorError) -> StepMetrics {
-        let D = discriminator, G = generator, n = localBatch
+    public func trainStep(loadReal: (Int) -> Void = { _ in }, latents: Latents = .drawn,
+                          stopRequested: () -> Bool = { false }) throws(CommunicatorError) -> StepMetrics {
+        precondition(!latents.isPreset || (schedule.dSteps == 1 && schedule.reusesFakes(generatorStep: 0) && schedule.gSteps == 1),
+                     "preset latents need a schedule with one draw")
+        let D = discriminator, G = generator, n = localBatch, t = UInt64(step)
         D.training = true
         G.training = true
-        metricPartials.update(repeating: 0, count: Chunks(samples: n, microBatch: reduction.microBatch).count * metricWidth)
+        let chunks = Chunks(samples: n, microBatch: reduction.microBatch).count
+        metricPartials.update(repeating: 0, count: chunks * metricWidth)
 
-        // (1) D step.
-        D.arena.zeroGradients()
-        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 0)
-        run(passes[0], on: real, inputGradient: false, parameterGradients: true)
-        let fake = G.forward(latent)
-        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 1)
-        run(passes[1], on: fake, inputGradient: false, parameterGradients: true)
-        var start = reductionTimer.start()
-        try reduction.reduceGradients(D.arena)
-        reductionTimer.stop(start)
-        start = optimizerTimer.start()
-        optimizerD.update(D.arena)
-        optimizerTimer.stop(start)
+        // (1) D steps.
+        var fake: Tensor!
+        for j in 0..<schedule.dSteps {
+            loadReal(j)
+            draw(j, latents)
+            D.arena.zeroGradients()
+            D.context.dropoutStream = RandomStream.dropout(step: t, pass: 0, draw: UInt64(j))
+            run(passes[0], on: real, inputGradient: false, parameterGradients: true)
+            if schedule.dUpdate == .separate {
+                try update(D, &optimizerD)
+                D.arena.zeroGradients()
+            }
+            fake = G.forward(latent)
+            D.context.dropoutStream = RandomStream.dropout(step: t, pass: 1, draw: UInt64(j))
+            run(passes[1], on: fake, inputGradient: false, parameterGradients: true)
+            try update(D, &optimizerD)
+        }
+        batches += schedule.dSteps
 
-        // (2) G step through the updated D, without D's parameter gradients.
-        G.arena.zeroGradients()
-        D.context.dropoutStream = RandomStream.dropout(step: UInt64(step), pass: 2)
-        let dFake = run(passes[2], on: fake, inputGradient: true, parameterGradients: false)
-        G.backward(dFake, inputGradient: false)
-        start = reductionTimer.start()
-        try reduction.reduceGradients(G.arena)
-        reductionTimer.stop(start)
-        start = optimizerTimer.start()
-        optimizerG.update(G.arena)
-        optimizerTimer.stop(start)
+        // (2) G steps through the updated D, without D's parameter gradients.
+        for j in 0..<schedule.gSteps {
+            let draw = schedule.dSteps + j
+            if !schedule.reusesFakes(generatorStep: j) {
+                self.draw(draw, latents)
+                fake = G.forward(latent)
+            }
+            G.arena.zeroGradients()
+            D.context.dropoutStream = RandomStream.dropout(step: t, pass: 2, draw: UInt64(draw))
+            let dFake = run(passes[2], on: fake, inputGradient: true, parameterGradients: false)
+            G.backward(dFake, inputGradient: false)
+            try update(G, &optimizerG)
+        }
         step += 1
 
         metricPartials[metricWidth - 1] = stopRequested() ? 1 : 0
-        try reduction.reduceRows(metricPartials, chunks: Chunks(samples: n, microBatch: reduction.microBatch).count,
-                                 width: metricWidth, into: metricTotals)
+        try reduction.reduceRows(metricPartials, chunks: chunks, width: metricWidth, into: metricTotals)
         let globalBatch = Double(n * communicator.size)
-        for i in 0..<(metricWidth - 1) { metrics.set(i, Float(metricTotals[i] / globalBatch)) }
+        for i in 0..<(metricWidth - 1) { metrics.set(i, Float(metricTotals[i] / (globalBatch * metricSteps[i]))) }
         metrics.stopRequested = metricTotals[metricWidth - 1] > 0
         return metrics
+    }
+
+    private func draw(_ j: Int, _ latents: Latents) {
+        switch latents {
+        case .drawn: fillLatents(step: step, draw: j)
+        case .preset: break
+        case let .supplied(fill): fill(j)
+        }
+    }
+
+    /// Reduces `network`'s gradients over micro-batches and ranks, then one Adam update.
+    private func update(_ network: Network, _ optimizer: inout Adam) throws(CommunicatorError) {
+        var start = reductionTimer.start()
+        try reduction.reduceGradients(network.arena)
+        reductionTimer.stop(start)
+        start = optimizerTimer.start()
+        optimizer.update(network.arena)
+        optimizerTimer.stop(start)
     }
 
     /// D forward on `x` through the pass's heads, its terms' losses (gradients into the heads,
@@ -221,6 +275,9 @@ public final class GANTrainer {
                       + generator.optimizerTensors(name: "optimizerG") + discriminator.optimizerTensors(name: "optimizerD"),
                   counters: [
                       .init(name: "step", get: { [unowned self] in step }, set: { [unowned self] in step = $0 }),
+                      // Checkpoints before schedules existed trained on batch t at step t.
+                      .init(name: "batches", get: { [unowned self] in batches }, set: { [unowned self] in batches = $0 },
+                            absent: { $0["step"].flatMap(Int.init) }),
                       .init(name: "optimizerG.step", get: { [unowned self] in optimizerG.step }, set: { [unowned self] in optimizerG.step = $0 }),
                       .init(name: "optimizerD.step", get: { [unowned self] in optimizerD.step }, set: { [unowned self] in optimizerD.step = $0 }),
                   ])

@@ -43,6 +43,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// InfoGAN's weights of the categorical and continuous information terms.
     public var categoricalWeight: Float = 1
     public var continuousWeight: Float = 0.1
+    /// D and G steps per iteration and how D is updated.
+    public var schedule = Schedule()
 
     public init() {}
 
@@ -74,6 +76,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         d.classifier = try c.decodeIfPresent(String.self, forKey: .classifier)
         d.categoricalWeight = try c.decodeIfPresent(Float.self, forKey: .categoricalWeight) ?? d.categoricalWeight
         d.continuousWeight = try c.decodeIfPresent(Float.self, forKey: .continuousWeight) ?? d.continuousWeight
+        d.schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
         self = d
     }
 
@@ -85,7 +88,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
          ("--categorical", model.categorical.map(String.init).joined(separator: ",")), ("--continuous", "\(model.continuous)"),
          ("--data", data), ("--batch-size", "\(batchSize)"), ("--seed", "\(seed)"), ("--lr", "\(learningRate)"),
          ("--lr-g", generatorLearningRate.map { "\($0)" } ?? "-"), ("--beta1", "\(beta1)"),
-         ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"), ("--micro-batch", microBatch.map(String.init) ?? "auto"),
+         ("--lambda-cat", "\(categoricalWeight)"), ("--lambda-cont", "\(continuousWeight)"),
+         ("--d-steps", "\(schedule.dSteps)"), ("--g-steps", "\(schedule.gSteps)"), ("--d-update", schedule.dUpdate.rawValue), ("--micro-batch", microBatch.map(String.init) ?? "auto"),
          ("--eval-every", "\(evalEvery)"), ("--eval-count", "\(evalCount)"), ("--classifier", classifier ?? "-"),
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
@@ -94,8 +98,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 
     /// Options a resumed run must share with its checkpoint: everything that shapes the
-    /// model, the data order and the optimizer. Steps, epochs, logging, checkpointing and the
-    /// rank count may change.
+    /// model, the data order and the optimizer. Steps, epochs, logging, checkpointing, the
+    /// schedule (the checkpoint keeps the data cursor) and the rank count may change.
     static let resumeInvariant: Set<String> = ["--model", "--backbone", "--image-size", "--channels", "--nz", "--ngf", "--ndf",
                                                "classes", "--categorical", "--continuous", "--data", "--batch-size", "--seed",
                                                "--lr", "--lr-g", "--beta1", "--lambda-cat", "--lambda-cont"]
@@ -128,6 +132,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             guard batchSize % microBatch == 0 else { throw TrainingError("--micro-batch \(microBatch) does not divide --batch-size \(batchSize)") }
             guard batchSize / microBatch <= 2048 else { throw TrainingError("--micro-batch \(microBatch) makes more than 2048 micro-batches of --batch-size \(batchSize); raise it") }
         }
+        try schedule.validate()
         guard beta1 >= 0, beta1 < 1 else { throw TrainingError("--beta1 must be in [0, 1), got \(beta1)") }
         guard !runDirectory.isEmpty else { throw TrainingError("--run-dir must not be empty") }
         guard checkpointEvery > 0 else { throw TrainingError("--checkpoint-every must be positive, got \(checkpointEvery)") }
@@ -164,9 +169,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         return (m, nil)
     }
 
-    /// Total steps for a dataset with `stepsPerEpoch` global batches per epoch.
-    public func totalSteps(stepsPerEpoch: Int) -> Int {
-        steps ?? (epochs ?? 1) * stepsPerEpoch
+    /// Total iterations for a dataset with `batchesPerEpoch` global batches per epoch: `--steps`,
+    /// or as many as `--epochs` of batches feed (each iteration takes `--d-steps` of them), at least 1.
+    public func totalSteps(batchesPerEpoch: Int) -> Int {
+        steps ?? max((epochs ?? 1) * batchesPerEpoch / schedule.dSteps, 1)
     }
 
     public func json() -> Data {

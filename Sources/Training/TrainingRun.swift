@@ -41,10 +41,10 @@ public final class TrainingRun {
                                              rank: communicator.rank, ranks: communicator.size, seed: config.seed)
         } catch { throw TrainingError(error.description, collective: true) }
         let (microBatch, microBatchNote) = try config.resolvedMicroBatch(localBatch: sampler.localBatch)
-        let totalSteps = config.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch)
+        let totalSteps = config.totalSteps(batchesPerEpoch: sampler.batchesPerEpoch)
         let trainer = GANTrainer(model: model,
                                  objective: .of(model, categoricalWeight: config.categoricalWeight, continuousWeight: config.continuousWeight),
-                                 learningRate: config.learningRate, generatorLearningRate: config.generatorLearningRate, beta1: config.beta1,
+                                 schedule: config.schedule, learningRate: config.learningRate, generatorLearningRate: config.generatorLearningRate, beta1: config.beta1,
                                  localBatch: sampler.localBatch, communicator: communicator, seed: config.seed, microBatch: microBatch ?? 0)
         let launch = try LaunchReport.gather(communicator)
         reportStart(launch: launch, trainer: trainer, sampler: sampler, dataset: dataset, totalSteps: totalSteps, microBatch: microBatch)
@@ -77,13 +77,15 @@ public final class TrainingRun {
         var intervalStart = Date()
         var intervalSteps = 0
         let runStart = Date(), startStep = trainer.step
+        // Real images per iteration (one batch per D step).
+        let imagesPerStep = config.batchSize * config.schedule.dSteps
         while trainer.step < totalSteps {
-            let t = trainer.step
-            let indices = sampler.indices(step: t)
-            dataset.fill(trainer.real, indices: indices)
-            dataset.fillLabels(trainer.realLabels, indices: indices)
-            trainer.fillLatents(step: t)
-            let metrics = try trainer.trainStep(stopRequested: { StopSignal.requested })
+            let t = trainer.step, firstBatch = trainer.batches
+            let metrics = try trainer.trainStep(loadReal: { j in
+                let indices = sampler.indices(batch: firstBatch + j)
+                dataset.fill(trainer.real, indices: indices)
+                dataset.fillLabels(trainer.realLabels, indices: indices)
+            }, stopRequested: { StopSignal.requested })
             last = metrics
             intervalSteps += 1
             let done = trainer.step
@@ -93,13 +95,13 @@ public final class TrainingRun {
                 }
                 throw TrainingError("step \(t + 1): non-finite loss (\(trainer.objective.line(metrics))); no checkpoint written; lower --lr or change --seed", collective: true)
             }
-            let epoch = sampler.epoch(ofStep: t)
+            let epoch = sampler.epoch(ofBatch: firstBatch)
             let elapsedRun = Date().timeIntervalSince(runStart)
-            monitor?.progress(step: done, imagesPerSecond: Double((done - startStep) * config.batchSize) / max(elapsedRun, 1e-9),
+            monitor?.progress(step: done, imagesPerSecond: Double((done - startStep) * imagesPerStep) / max(elapsedRun, 1e-9),
                               stepsPerSecond: Double(done - startStep) / max(elapsedRun, 1e-9))
             if done % config.logEvery == 0 || done == totalSteps || metrics.stopRequested {
                 let elapsed = Date().timeIntervalSince(intervalStart)
-                let rate = Double(intervalSteps * config.batchSize) / max(elapsed, 1e-9)
+                let rate = Double(intervalSteps * imagesPerStep) / max(elapsed, 1e-9)
                 try monitor?.step(done, epoch: epoch, values: metrics, imagesPerSecond: rate, totalSteps: totalSteps)
                 intervalStart = Date()
                 intervalSteps = 0
@@ -266,7 +268,7 @@ public final class TrainingRun {
 
     private func reportStart(launch: LaunchReport, trainer: GANTrainer, sampler: GlobalBatchSampler, dataset: ImageDataset, totalSteps: Int, microBatch: Int?) {
         let m = config.model
-        let name = [ModelConfig.Architecture.dcgan: "DCGAN", .mlp: "MLP GAN", .acgan: "AC-GAN", .infogan: "InfoGAN"][m.architecture]!
+        let name = m.architecture.title
         let lines = launch.lines
         print("swiftgan train: \(lines[0])")
         for warning in lines.dropFirst() { print(warning) }
@@ -278,7 +280,8 @@ public final class TrainingRun {
         print("model: \(name) (\(m.resolvedBackbone.rawValue) backbone) \(m.imageSize)x\(m.imageSize)x\(m.channels), nz \(m.nz)\(conditioning), G \(trainer.generator.arena.count) parameters, D \(trainer.discriminator.arena.count)")
         print(microBatch.map { "reductions: exact, over micro-batches of \($0) samples (the same bits on every rank count that divides the batch into them)" }
               ?? "reductions: floating-point allreduce (results depend on the rank count up to summation order)")
-        print("data: \(config.data), \(dataset.count) images; global batch \(config.batchSize) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps per epoch, \(totalSteps) steps")
+        print("data: \(config.data), \(dataset.count) images; global batch \(config.batchSize) (\(sampler.localBatch) per rank), \(sampler.batchesPerEpoch) batches per epoch, \(totalSteps) steps")
+        if !config.schedule.isDefault { print("schedule: \(config.schedule)") }
         print("run directory: \(config.runDirectory)")
     }
 

@@ -10,6 +10,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var scheduleOptions: ScheduleOptions
+
     @Option(parsing: .unconditional, help: "Batch size per rank.")
     var batchSize = 64
 
@@ -38,7 +40,7 @@ struct Bench: ParsableCommand {
         }
         try threads.apply()
         let communicator = try makeCommunicator()
-        let result = try Benchmark(model: model, localBatch: batchSize, steps: steps, warmup: warmup, microBatch: microBatch).run(communicator: communicator)
+        let result = try Benchmark(model: model, schedule: try scheduleOptions.schedule(for: model), localBatch: batchSize, steps: steps, warmup: warmup, microBatch: microBatch).run(communicator: communicator)
         if communicator.isRoot {
             let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
             if json {

@@ -8,13 +8,13 @@ extension ModelConfig.BackboneName: ExpressibleByArgument {}
 
 /// Options that fix the networks' shapes, shared by `train` and `bench`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Architecture: dcgan (Radford et al.), mlp (Goodfellow et al.), acgan (Odena et al., needs labels) or infogan (Chen et al.).")
+    @Option(help: "Architecture: dcgan (Radford et al.), mlp (Goodfellow et al.), acgan (Odena et al., needs labels), infogan (Chen et al.) or keras-celeba (the Keras CelebA tutorial's model and schedule).")
     var model: ModelConfig.Architecture = .dcgan
 
-    @Option(help: "Layers under the conditioning: dcgan (32/64/128 px), mnist (the InfoGAN paper's 28x28 network) or mlp. Default: the architecture's (acgan: dcgan, infogan: mnist).")
+    @Option(help: "Layers under the conditioning: dcgan (32/64/128 px), mnist (the InfoGAN paper's 28x28 network), mlp or keras (the Keras CelebA tutorial's 64x64 network). Default: the architecture's (acgan: dcgan, infogan: mnist, keras-celeba: keras).")
     var backbone: ModelConfig.BackboneName?
 
-    @Option(parsing: .unconditional, help: "Image side in pixels: 32, 64 or 128 for the dcgan backbone (default 32); 28 for mlp and mnist.")
+    @Option(parsing: .unconditional, help: "Image side in pixels: 32, 64 or 128 for the dcgan backbone (default 32); 28 for mlp and mnist; 64 for keras.")
     var imageSize: Int?
 
     @Option(parsing: .unconditional, help: "Image channels: 1 (grey) or 3 (RGB); default 1 for train (Fashion-MNIST), 3 for bench (the 64x64x3 DCGAN); a packed --data file states its own.")
@@ -23,11 +23,11 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Noise size (default 100; 62 for infogan).")
     var nz: Int?
 
-    @Option(parsing: .unconditional, help: "Generator width (channels of its last hidden layer).")
-    var ngf: Int = 64
+    @Option(parsing: .unconditional, help: "Generator width (channels of its last hidden layer; default 64, 16 for the keras backbone).")
+    var ngf: Int?
 
-    @Option(parsing: .unconditional, help: "Discriminator width (channels of its first layer).")
-    var ndf: Int = 64
+    @Option(parsing: .unconditional, help: "Discriminator width (channels of its first layer; default 64, 16 for the keras backbone).")
+    var ndf: Int?
 
     @Option(help: "InfoGAN: sizes of the categorical codes, comma-separated (default 10).")
     var categorical: String?
@@ -39,8 +39,8 @@ struct ModelOptions: ParsableArguments {
     /// itself: a packed file its image size and channels (taken from it when not given; a given
     /// value that differs is an error naming the option), and its labels' class count (AC-GAN).
     func config(defaultSize: Int, defaultChannels: Int, data: String? = nil, classes defaultClasses: Int = 10) throws -> ModelConfig {
-        let resolvedBackbone = backbone ?? [.dcgan: .dcgan, .mlp: .mlp, .acgan: .dcgan, .infogan: .mnist][model]!
-        var size = imageSize ?? (resolvedBackbone == .dcgan ? defaultSize : 28)
+        let resolvedBackbone = backbone ?? model.defaultBackbone
+        var size = imageSize ?? resolvedBackbone.defaultImageSize ?? defaultSize
         var planes = channels ?? defaultChannels
         var classes = model == .acgan ? defaultClasses : 0
         if let data {
@@ -71,7 +71,8 @@ struct ModelOptions: ParsableArguments {
             codes = text.isEmpty ? [] : parts.map { $0! }
         }
         return ModelConfig(architecture: model, backbone: backbone, imageSize: size, channels: planes,
-                           nz: nz ?? (model == .infogan ? 62 : 100), ngf: ngf, ndf: ndf, classes: classes,
+                           nz: nz ?? (model == .infogan ? 62 : 100), ngf: ngf ?? resolvedBackbone.defaultWidth,
+                           ndf: ndf ?? resolvedBackbone.defaultWidth, classes: classes,
                            categorical: codes, continuous: model == .infogan ? (continuous ?? 2) : 0)
     }
 }

@@ -13,10 +13,12 @@ struct Train: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(parsing: .unconditional, help: "Global batch size, split evenly over the ranks.")
-    var batchSize = 64
+    @OptionGroup var scheduleOptions: ScheduleOptions
 
-    @Option(parsing: .unconditional, help: "Training steps (one D and one G update each). Overrides --epochs.")
+    @Option(parsing: .unconditional, help: "Global batch size, split evenly over the ranks (default 64; 32 for keras-celeba).")
+    var batchSize: Int?
+
+    @Option(parsing: .unconditional, help: "Training iterations (the schedule's D and G steps each). Overrides --epochs.")
     var steps: Int?
 
     @Option(parsing: .unconditional, help: "Epochs over the dataset (default 1 when --steps is not given).")
@@ -82,7 +84,8 @@ struct Train: ParsableCommand {
         var config = TrainingConfig()
         config.model = try modelOptions.config(defaultSize: 32, defaultChannels: 1, data: data)
         config.data = data
-        config.batchSize = batchSize
+        config.batchSize = batchSize ?? (config.model.architecture == .kerasCeleba ? 32 : 64)
+        config.schedule = try scheduleOptions.schedule(for: config.model)
         config.steps = steps
         config.epochs = epochs
         config.seed = seed

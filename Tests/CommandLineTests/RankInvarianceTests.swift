@@ -32,7 +32,7 @@ final class RankInvarianceTests: TinyRunTestCase {
             var differing: [String] = []
             for tensor in b.names where a[tensor]?.data != b[tensor]!.data { differing.append(tensor) }
             XCTAssertTrue(differing.isEmpty, "\(run) step \(step): \(differing.count) tensors differ from \(reference), e.g. \(differing.prefix(3))", file: file, line: line)
-            for key in ["step", "epoch", "optimizerG.step", "optimizerD.step"] {
+            for key in ["step", "batches", "epoch", "optimizerG.step", "optimizerD.step"] {
                 XCTAssertEqual(a.metadata[key], b.metadata[key], "\(run) step \(step) \(key)", file: file, line: line)
             }
         }
@@ -72,6 +72,13 @@ final class RankInvarianceTests: TinyRunTestCase {
 
     func testACGANIsIdenticalOnOneToFourRanks() throws {
         try assertInvariant(model: ["--model", "acgan", "--ngf", "8", "--ndf", "8", "--nz", "16"], name: "acgan")
+    }
+
+    /// The Keras-style model (asymmetric padding, global average pooling) under a schedule of two
+    /// separate-update D steps and two G steps per iteration.
+    func testKerasModelWithScheduleIsIdenticalOnOneToFourRanks() throws {
+        try assertInvariant(model: ["--model", "keras-celeba", "--ngf", "2", "--ndf", "2", "--nz", "16",
+                                    "--d-steps", "2", "--g-steps", "2"], name: "keras", steps: 5)
     }
 
     /// InfoGAN's MNIST network has BatchNorm1d layers in G, D's trunk and the Q head. Its

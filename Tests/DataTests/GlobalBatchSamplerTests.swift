@@ -15,18 +15,18 @@ final class GlobalBatchSamplerTests: XCTestCase {
     func testRankSlicesPartitionTheGlobalBatchForAnyRankCount() throws {
         let count = 50, batch = 12
         let single = try GlobalBatchSampler(sampleCount: count, globalBatch: batch, rank: 0, ranks: 1, seed: 9)
-        XCTAssertEqual(single.stepsPerEpoch, 4, "the last partial batch is dropped")
+        XCTAssertEqual(single.batchesPerEpoch, 4, "the last partial batch is dropped")
         for ranks in 1...4 {
             let samplers = try (0..<ranks).map { try GlobalBatchSampler(sampleCount: count, globalBatch: batch, rank: $0, ranks: ranks, seed: 9) }
             for step in 0..<10 {
-                let slices = samplers.map { Array($0.indices(step: step)) }
+                let slices = samplers.map { Array($0.indices(batch: step)) }
                 XCTAssertTrue(slices.allSatisfy { $0.count == batch / ranks })
                 XCTAssertEqual(Set(slices.joined()).count, batch, "disjoint")
-                XCTAssertEqual(Array(slices.joined()), Array(single.indices(step: step)), "R=\(ranks) step \(step)")
+                XCTAssertEqual(Array(slices.joined()), Array(single.indices(batch: step)), "R=\(ranks) step \(step)")
             }
         }
         // Each epoch visits distinct samples.
-        let epoch = (0..<4).flatMap { Array(single.indices(step: $0)) }
+        let epoch = (0..<4).flatMap { Array(single.indices(batch: $0)) }
         XCTAssertEqual(Set(epoch).count, 48)
     }
 

@@ -38,19 +38,26 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testConv2d() {
-        for (k, s, p, bias) in [(4, 2, 1, false), (3, 1, 1, true), (4, 1, 0, false)] {
+        for (k, s, p, q, bias) in [(4, 2, 1, 1, false), (3, 1, 1, 1, true), (4, 1, 0, 0, false), (5, 2, 1, 2, true), (3, 2, 0, 1, false)] {
             let b = NetworkBuilder(input: Shape(2, 3, 6, 5))
-            b.conv2d(4, kernel: k, stride: s, padding: p, bias: bias, weightInit: .normal(mean: 0, std: 0.3))
+            b.conv2d(4, kernel: k, stride: s, padding: Padding(before: p, after: q), bias: bias, weightInit: .normal(mean: 0, std: 0.3))
             assertGradients(b.build(), input(Shape(2, 3, 6, 5)))
         }
     }
 
     func testConvTranspose2d() {
-        for (k, s, p, h) in [(4, 1, 0, 1), (4, 2, 1, 3), (3, 2, 1, 4)] {
+        for (k, s, p, q, h, bias) in [(4, 1, 0, 0, 1, false), (4, 2, 1, 1, 3, false), (3, 2, 1, 1, 4, false), (5, 2, 1, 2, 3, true)] {
             let b = NetworkBuilder(input: Shape(2, 3, h, h + 1))
-            b.convTranspose2d(2, kernel: k, stride: s, padding: p, weightInit: .normal(mean: 0, std: 0.3))
+            b.convTranspose2d(2, kernel: k, stride: s, padding: Padding(before: p, after: q), bias: bias, weightInit: .normal(mean: 0, std: 0.3))
             assertGradients(b.build(), input(Shape(2, 3, h, h + 1)))
         }
+    }
+
+    func testGlobalAveragePooling() {
+        let b = NetworkBuilder(input: Shape(2, 3, 4, 5))
+        b.globalAveragePool()
+        b.linear(2)
+        assertGradients(b.build(), input(Shape(2, 3, 4, 5)))
     }
 
     func testBatchNorm2d() {

@@ -14,10 +14,12 @@ final class ReferenceTests: XCTestCase {
         return t
     }
 
-    /// Direct convolution: `y[n, o, i, j] = Σ_{c, a, b} w[o, c, a, b] · x[n, c, i·s − p + a, j·s − p + b]`.
-    func naiveConv(_ x: Tensor, _ w: UnsafeBufferPointer<Float>, outChannels: Int, k: Int, s: Int, p: Int) -> [Float] {
+    /// Direct convolution: `y[n, o, i, j] = Σ_{c, a, b} w[o, c, a, b] · x[n, c, i·s − p + a, j·s − p + b]`
+    /// with `p = before`, over an input padded with `before` zeros above/left and `after` below/right.
+    func naiveConv(_ x: Tensor, _ w: UnsafeBufferPointer<Float>, outChannels: Int, k: Int, s: Int, p: Int, after: Int? = nil) -> [Float] {
         let (N, C, H, W) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
-        let OH = (H + 2 * p - k) / s + 1, OW = (W + 2 * p - k) / s + 1
+        let q = after ?? p
+        let OH = (H + p + q - k) / s + 1, OW = (W + p + q - k) / s + 1
         var y = [Float](repeating: 0, count: N * outChannels * OH * OW)
         for n in 0..<N { for o in 0..<outChannels { for i in 0..<OH { for j in 0..<OW {
             var sum: Float = 0
@@ -32,10 +34,13 @@ final class ReferenceTests: XCTestCase {
         return y
     }
 
-    /// Direct transposed convolution: every input pixel scatters `w[c, o, :, :]` into the output.
-    func naiveConvTranspose(_ x: Tensor, _ w: UnsafeBufferPointer<Float>, outChannels: Int, k: Int, s: Int, p: Int) -> [Float] {
+    /// Direct transposed convolution: every input pixel scatters `w[c, o, :, :]` into the full
+    /// output `(H − 1)·s + k`, of which `p` rows/columns are cut at the top/left and `after` at the
+    /// bottom/right.
+    func naiveConvTranspose(_ x: Tensor, _ w: UnsafeBufferPointer<Float>, outChannels: Int, k: Int, s: Int, p: Int, after: Int? = nil) -> [Float] {
         let (N, C, H, W) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
-        let OH = (H - 1) * s - 2 * p + k, OW = (W - 1) * s - 2 * p + k
+        let q = after ?? p
+        let OH = (H - 1) * s - p - q + k, OW = (W - 1) * s - p - q + k
         var y = [Float](repeating: 0, count: N * outChannels * OH * OW)
         for n in 0..<N { for c in 0..<C { for i in 0..<H { for j in 0..<W {
             let v = x.data[((n * C + c) * H + i) * W + j]
@@ -50,39 +55,41 @@ final class ReferenceTests: XCTestCase {
     }
 
     func testConv2dMatchesDirectConvolution() {
-        for (k, s, p, h, w) in [(4, 2, 1, 16, 16), (3, 1, 1, 7, 9), (4, 1, 0, 4, 4), (5, 3, 2, 11, 8), (4, 2, 1, 5, 7)] {
+        for (k, s, p, q, h, w) in [(4, 2, 1, 1, 16, 16), (3, 1, 1, 1, 7, 9), (4, 1, 0, 0, 4, 4), (5, 3, 2, 2, 11, 8), (4, 2, 1, 1, 5, 7),
+                                   (5, 2, 1, 2, 8, 8), (5, 2, 2, 2, 7, 9), (3, 2, 0, 1, 6, 6), (5, 1, 2, 2, 5, 4)] {
             let shape = Shape(3, 4, h, w)
             let b = NetworkBuilder(input: shape)
-            b.conv2d(5, kernel: k, stride: s, padding: p)
+            b.conv2d(5, kernel: k, stride: s, padding: Padding(before: p, after: q))
             let net = b.build()
             net.arena.initialize(seed: 1, network: 0)
             let x = random(shape, seed: UInt64(k * 100 + h))
             let y = net.forward(x)
-            let expected = naiveConv(x, net.arena.values("main.0.weight"), outChannels: 5, k: k, s: s, p: p)
+            let expected = naiveConv(x, net.arena.values("main.0.weight"), outChannels: 5, k: k, s: s, p: p, after: q)
             let c = Comparison(y.values, expected)
-            XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "k\(k) s\(s) p\(p) \(h)x\(w): \(c)")
+            XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "k\(k) s\(s) p\(p),\(q) \(h)x\(w): \(c)")
         }
     }
 
     func testConvTranspose2dMatchesDirectScatter() {
-        for (k, s, p, h, w) in [(4, 1, 0, 1, 1), (4, 2, 1, 4, 4), (3, 2, 1, 5, 3), (4, 2, 1, 8, 8), (5, 3, 2, 4, 6)] {
+        for (k, s, p, q, h, w) in [(4, 1, 0, 0, 1, 1), (4, 2, 1, 1, 4, 4), (3, 2, 1, 1, 5, 3), (4, 2, 1, 1, 8, 8), (5, 3, 2, 2, 4, 6),
+                                   (5, 2, 1, 2, 4, 4), (5, 2, 1, 2, 3, 5), (3, 2, 0, 1, 4, 4)] {
             let shape = Shape(2, 6, h, w)
             let b = NetworkBuilder(input: shape)
-            b.convTranspose2d(3, kernel: k, stride: s, padding: p)
+            b.convTranspose2d(3, kernel: k, stride: s, padding: Padding(before: p, after: q))
             let net = b.build()
             net.arena.initialize(seed: 2, network: 0)
             let x = random(shape, seed: UInt64(k * 10 + h))
             let y = net.forward(x)
-            let expected = naiveConvTranspose(x, net.arena.values("main.0.weight"), outChannels: 3, k: k, s: s, p: p)
+            let expected = naiveConvTranspose(x, net.arena.values("main.0.weight"), outChannels: 3, k: k, s: s, p: p, after: q)
             let c = Comparison(y.values, expected)
-            XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "k\(k) s\(s) p\(p) \(h)x\(w): \(c)")
+            XCTAssertLessThanOrEqual(c.relative, Self.tolerance, "k\(k) s\(s) p\(p),\(q) \(h)x\(w): \(c)")
         }
     }
 
     /// col2im is the adjoint of im2col: ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for all x, c.
     func testCol2imIsTheAdjointOfIm2col() {
-        for (k, s, p, h, w) in [(4, 2, 1, 8, 8), (3, 1, 1, 5, 7), (5, 3, 2, 9, 4)] {
-            let g = ConvGeometry(channels: 2, height: h, width: w, kernel: k, stride: s, padding: p)
+        for (k, s, p, q, h, w) in [(4, 2, 1, 1, 8, 8), (3, 1, 1, 1, 5, 7), (5, 3, 2, 2, 9, 4), (5, 2, 1, 2, 8, 6), (5, 2, 2, 2, 7, 7)] {
+            let g = ConvGeometry(channels: 2, height: h, width: w, kernel: k, stride: s, padding: Padding(before: p, after: q))
             let n = 3
             let x = random(Shape(n, 2, h, w), seed: 1)
             let rows = g.patch, columns = n * g.positions

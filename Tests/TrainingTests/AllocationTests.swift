@@ -10,17 +10,17 @@ import XCTest
 /// Allocations inside OpenBLAS (its AVX-512 sgemm kernels allocate per call) are the library's
 /// and counted apart (see AllocationCounter.h), so the claim holds whatever kernel it picks.
 final class AllocationTests: XCTestCase {
-    func assertStepsDoNotAllocate(_ model: ModelConfig, microBatch: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertStepsDoNotAllocate(_ model: ModelConfig, schedule: Schedule = Schedule(), microBatch: Int = 0,
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
         BLASThreads.set(1)  // OpenBLAS's thread pool is outside our control; one thread has none.
-        let trainer = GANTrainer(model: model, learningRate: 2e-4, beta1: 0.5, localBatch: 4,
+        let trainer = GANTrainer(model: model, schedule: schedule, learningRate: 2e-4, beta1: 0.5, localBatch: 4,
                                  communicator: SingleProcess(), seed: 3, microBatch: microBatch)
         trainer.real.fill(0.5)
-        trainer.fillLatents(step: 0)
-        _ = try trainer.trainStep()
+        let load: (Int) -> Void = { j in trainer.real.fill(0.5 - 0.1 * Float(j)) }
+        _ = try trainer.trainStep(loadReal: load)
         allocation_counter_start()
-        for t in 1...3 {
-            trainer.fillLatents(step: t)
-            _ = try trainer.trainStep()
+        for _ in 1...3 {
+            _ = try trainer.trainStep(loadReal: load)
         }
         let allocations = allocation_counter_stop()
         XCTAssertEqual(allocations, 0, "heap allocations in 3 steps of \(model.architecture)", file: file, line: line)
@@ -45,6 +45,15 @@ final class AllocationTests: XCTestCase {
         try assertStepsDoNotAllocate(ModelConfig(architecture: .dcgan, imageSize: 32, channels: 3, nz: 16, ngf: 8, ndf: 8), microBatch: 2)
         try assertStepsDoNotAllocate(ModelConfig(architecture: .infogan, imageSize: 28, channels: 1, nz: 8, ngf: 4, ndf: 4,
                                                  categorical: [10], continuous: 2), microBatch: 1)
+    }
+
+    /// The Keras-style model (asymmetric padding, global average pooling) under schedules with
+    /// several and separate D updates and fresh G steps.
+    func testKerasModelAndSchedulesAllocateNothing() throws {
+        let keras = ModelConfig(architecture: .kerasCeleba, imageSize: 64, channels: 3, nz: 8, ngf: 2, ndf: 2)
+        try assertStepsDoNotAllocate(keras, schedule: Schedule(dSteps: 1, gSteps: 1, dUpdate: .separate))
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .dcgan, imageSize: 32, channels: 1, nz: 8, ngf: 4, ndf: 4),
+                                     schedule: Schedule(dSteps: 2, gSteps: 2, dUpdate: .joint), microBatch: 2)
     }
 
     /// The counter itself works: an array allocation is seen, also right after a GEMM (the

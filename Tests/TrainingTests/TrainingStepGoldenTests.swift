@@ -25,7 +25,7 @@ final class TrainingStepGoldenTests: XCTestCase {
         }
         trainer.real.copy(from: try fixture.floats("real"))
         trainer.latent.copy(from: try fixture.floats("z"))
-        let metrics = try trainer.trainStep()
+        let metrics = try trainer.trainStep(latents: .preset)
 
         let expected: [(Float, String)] = [(metrics.lossD, "step.lossD"), (metrics.lossG, "step.lossG"),
                                            (metrics.realProbability, "step.Dx"), (metrics.fakeProbabilityBefore, "step.DGz1"),

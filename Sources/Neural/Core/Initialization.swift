@@ -5,6 +5,12 @@ public enum Initialization: Sendable, Equatable {
     /// `U(-bound, bound)`: PyTorch's default for Linear, `bound = 1/sqrt(fan_in)`.
     case uniform(bound: Float)
     case constant(Float)
+
+    /// Glorot & Bengio's uniform initialisation, Keras's default for kernels:
+    /// `U(-b, b)` with `b = sqrt(6 / (fan_in + fan_out))`.
+    public static func glorotUniform(fanIn: Int, fanOut: Int) -> Initialization {
+        .uniform(bound: (6 / Float(fanIn + fanOut)).squareRoot())
+    }
 }
 
 extension ParameterArena {

@@ -73,17 +73,17 @@ public struct Philox: Sendable {
 public enum RandomStream {
     /// Parameter initialisation of network `k` (0: G, 1: D, …).
     public static func initialization(_ k: UInt64) -> UInt64 { 0x1000_0000 + k }
-    /// Latent vectors at training step `t`: stream `(2 << 32) | t`.
-    public static func latent(step t: UInt64) -> UInt64 { (2 << 32) | t }
+    /// Latent vectors of draw `j` (below 64) at training step `t`: stream `(2 << 32) | (j << 40) | t`.
+    public static func latent(step t: UInt64, draw j: UInt64 = 0) -> UInt64 { (2 << 32) | (j << 40) | t }
     /// The fixed latent batch of the sample grid.
     public static let fixedLatent: UInt64 = 3 << 32
-    /// Dropout masks at step `t`, network pass `pass`.
-    public static func dropout(step t: UInt64, pass: UInt64) -> UInt64 { (4 << 32) | (t << 4) | pass }
+    /// Dropout masks at step `t`, network pass `pass` (below 16) of draw `j` (below 64).
+    public static func dropout(step t: UInt64, pass: UInt64, draw j: UInt64 = 0) -> UInt64 { (4 << 32) | (j << 57) | (t << 4) | pass }
     /// The data permutation of epoch `e`.
     public static func permutation(epoch e: UInt64) -> UInt64 { (5 << 32) | e }
     /// The noise of evaluation sample `i` (index `i`).
     public static let evaluation: UInt64 = 7 << 32
-    /// G's conditioning at step `t`: `kind` 0 the class, 1… the categorical codes, 0x100 the
-    /// continuous codes.
-    public static func condition(step t: UInt64, kind: UInt64) -> UInt64 { (6 << 56) | (kind << 40) | t }
+    /// G's conditioning of draw `j` (below 64) at step `t`: `kind` 0 the class, 1… the
+    /// categorical codes, 0x100 the continuous codes.
+    public static func condition(step t: UInt64, kind: UInt64, draw j: UInt64 = 0) -> UInt64 { (6 << 56) | (j << 49) | (kind << 40) | t }
 }

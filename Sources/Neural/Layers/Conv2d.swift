@@ -1,6 +1,6 @@
 /// 2-D convolution as PyTorch's `nn.Conv2d` (no dilation, no groups):
 /// `x (n, C, H, W)` → `y (n, OC, OH, OW)` with weight `(OC, C, k, k)` and optional bias `(OC)`,
-/// `OH = (H + 2*padding - k) / stride + 1`.
+/// `OH = (H + before + after - k) / stride + 1` (`Padding`; PyTorch's when both are `padding`).
 ///
 /// Per micro-batch of `m` samples: `cols (C*k*k, m*P) = im2col(x_c)`, one GEMM
 /// `Y (OC, m*P) = W · cols`, then `Y` is regrouped to NCHW. Each layer keeps its forward `cols`
@@ -21,8 +21,8 @@ public final class Conv2d: Layer {
     private let columns: UnsafeMutablePointer<Float>
     private var x: Tensor!
 
-    public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int,
-                bias hasBias: Bool, weightInit: Initialization, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+    public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding,
+                bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization? = nil, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
         geometry = ConvGeometry(channels: input.c, height: input.h, width: input.w,
                                 kernel: kernel, stride: stride, padding: padding)
         precondition(geometry.outHeight > 0 && geometry.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
@@ -32,7 +32,7 @@ public final class Conv2d: Layer {
         self.context = context
         weight = arena.reserve("\(name).weight", shape: [outChannels, input.c, kernel, kernel], initialization: weightInit)
         let bound = 1 / Float(geometry.patch).squareRoot()
-        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: .uniform(bound: bound)) : nil
+        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
         y = Tensor(Shape(input.n, outChannels, geometry.outHeight, geometry.outWidth))
         dx = Tensor(input)
         columns = Memory.allocate(geometry.patch * input.n * geometry.positions)

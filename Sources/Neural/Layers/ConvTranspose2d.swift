@@ -1,7 +1,9 @@
 /// Transposed 2-D convolution as PyTorch's `nn.ConvTranspose2d` (no output padding,
 /// dilation or groups): `x (n, C, H, W)` → `y (n, OC, OH, OW)` with weight `(C, OC, k, k)`,
-/// `OH = (H - 1)*stride - 2*padding + k`, and an optional bias `(OC)`. It is the adjoint of a `Conv2d` with the same
-/// kernel, stride and padding that maps `y`'s shape to `x`'s.
+/// `OH = (H - 1)*stride - before - after + k`, and an optional bias `(OC)`. It is the adjoint of a `Conv2d` with
+/// the same kernel, stride and padding that maps `y`'s shape to `x`'s; TensorFlow's 'same' transposed convolution
+/// is the one with `Padding.sameTransposed` (PyTorch's `ConvTranspose2d` with padding 0 followed by a crop of
+/// `before` rows and columns at the top and left and `after` at the bottom and right).
 ///
 /// Per micro-batch: `X (C, m*HW)` channel-major, one GEMM `cols (OC*k*k, m*HW) = Wᵀ · X`,
 /// then `col2im` scatters the columns into `y`. Backward: `cols = im2col(dy)` and two GEMMs.
@@ -18,10 +20,10 @@ public final class ConvTranspose2d: Layer {
     let dx: Tensor
     private var x: Tensor!
 
-    public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Int, bias hasBias: Bool = false,
-                weightInit: Initialization, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
-        let oh = (input.h - 1) * stride - 2 * padding + kernel
-        let ow = (input.w - 1) * stride - 2 * padding + kernel
+    public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding, bias hasBias: Bool = false,
+                weightInit: Initialization, biasInit: Initialization? = nil, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+        let oh = (input.h - 1) * stride - padding.total + kernel
+        let ow = (input.w - 1) * stride - padding.total + kernel
         precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
         geometry = ConvGeometry(channels: outChannels, height: oh, width: ow, kernel: kernel, stride: stride, padding: padding)
         precondition(geometry.outHeight == input.h && geometry.outWidth == input.w)
@@ -32,7 +34,7 @@ public final class ConvTranspose2d: Layer {
         weight = arena.reserve("\(name).weight", shape: [input.c, outChannels, kernel, kernel], initialization: weightInit)
         // PyTorch's default bias bound for ConvTranspose2d: fan_in = weight.size(1) * k * k.
         let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
-        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: .uniform(bound: bound)) : nil
+        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
         y = Tensor(Shape(input.n, outChannels, oh, ow))
         dx = Tensor(input)
         workspace.require(columns: geometry.patch * input.n * input.plane, staging: input.count)

@@ -1,30 +1,11 @@
-/// Geometry of a 2-D convolution window as PyTorch defines it:
-/// `out = (in + 2 * padding - kernel) / stride + 1` along each spatial axis.
-public struct ConvGeometry: Equatable, Sendable {
-    public let channels: Int
-    public let height: Int, width: Int
-    public let kernel: Int, stride: Int, padding: Int
-
-    public init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int) {
-        self.channels = channels; self.height = height; self.width = width
-        self.kernel = kernel; self.stride = stride; self.padding = padding
-    }
-
-    public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
-    public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
-    /// Rows of the column matrix: `channels * kernel * kernel`.
-    public var patch: Int { channels * kernel * kernel }
-    /// Output positions per sample: `outHeight * outWidth`.
-    public var positions: Int { outHeight * outWidth }
-}
-
 /// Batched im2col: `x (n, C, H, W)` → `cols (C*k*k, n*OH*OW)`, row-major.
 ///
-/// Row `(c*k + ki)*k + kj` holds, for every sample and output position `(oh, ow)`,
-/// the input pixel `x[s, c, oh*stride - pad + ki, ow*stride - pad + kj]` or 0 outside.
+/// Row `(c*k + ki)*k + kj` holds, for every sample and output position `(oh, ow)`, the input
+/// pixel `x[s, c, oh*stride - before + ki, ow*stride - before + kj]` or 0 outside (`before`: the
+/// padding above and left; the padding below and right only sets the output size).
 /// One GEMM against the `(OC, C*k*k)` weight matrix then convolves the whole batch.
 public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
-    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
+    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding.before
     let H = g.height, W = g.width
     let rowLength = n * oh * ow
     for c in 0..<g.channels {
@@ -65,7 +46,7 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
 /// Batched col2im, the adjoint of `im2col`: scatters `cols (C*k*k, n*OH*OW)` and *adds*
 /// it into `x (n, C, H, W)`. The caller zeroes `x` first when it wants a plain result.
 public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
-    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding
+    let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding.before
     let H = g.height, W = g.width
     let rowLength = n * oh * ow
     for c in 0..<g.channels {

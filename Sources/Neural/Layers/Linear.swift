@@ -14,7 +14,7 @@ public final class Linear: Layer {
     private var x: Tensor!
 
     public init(name: String, input: Shape, outFeatures: Int, bias hasBias: Bool = true,
-                arena: ParameterArena, context: LayerContext, weightInit: Initialization? = nil) {
+                arena: ParameterArena, context: LayerContext, weightInit: Initialization? = nil, biasInit: Initialization? = nil) {
         inFeatures = input.perSample
         self.outFeatures = outFeatures
         self.arena = arena
@@ -22,7 +22,7 @@ public final class Linear: Layer {
         let bound = 1 / Float(inFeatures).squareRoot()
         weight = arena.reserve("\(name).weight", shape: [outFeatures, inFeatures],
                                initialization: weightInit ?? .uniform(bound: bound))
-        bias = hasBias ? arena.reserve("\(name).bias", shape: [outFeatures], initialization: .uniform(bound: bound)) : nil
+        bias = hasBias ? arena.reserve("\(name).bias", shape: [outFeatures], initialization: biasInit ?? .uniform(bound: bound)) : nil
         y = Tensor(Shape(input.n, outFeatures))
         dx = Tensor(input)
     }

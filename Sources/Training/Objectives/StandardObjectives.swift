@@ -6,7 +6,7 @@ extension Objective {
     public static func of(_ model: ModelConfig, categoricalWeight: Float = 1, continuousWeight: Float = 0.1) -> Objective {
         let c = model.conditioning
         switch model.architecture {
-        case .dcgan, .mlp: return .nonSaturating
+        case .dcgan, .mlp, .kerasCeleba: return .nonSaturating
         case .acgan: return .auxiliaryClassifier(classes: c.classes)
         case .infogan: return .information(c, categoricalWeight: categoricalWeight, continuousWeight: continuousWeight)
         }
