@@ -107,12 +107,12 @@ func addChannelBias(_ b: UnsafePointer<Float>, to y: Tensor) {
     }
 }
 
-/// `out[c] += Σ_j m[c, j]` for a row-major `(channels, length)` matrix.
+/// `out[c] += Σ_j m[c, j]` for a row-major `(channels, length)` matrix, summed in Double.
 func accumulateChannelSums(_ m: UnsafePointer<Float>, channels: Int, length: Int, into out: UnsafeMutablePointer<Float>) {
     for ch in 0..<channels {
         let row = m + ch * length
-        var sum: Float = 0
-        for j in 0..<length { sum += row[j] }
-        out[ch] += sum
+        var sum = 0.0
+        for j in 0..<length { sum += Double(row[j]) }
+        out[ch] += Float(sum)
     }
 }

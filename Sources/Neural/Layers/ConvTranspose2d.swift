@@ -73,14 +73,16 @@ public final class ConvTranspose2d: Layer {
             let width = c.count * plane
             im2col(dy.data + c.start * out, batch: c.count, g, into: workspace.columns)
             if parameterGradients, let bias {
-                let db = arena.gradient(bias, chunk: c.index)
-                for s in c.range {
-                    for ch in 0..<g.channels {
-                        let row = dy.data + (s * g.channels + ch) * g.height * g.width
-                        var sum: Float = 0
-                        for i in 0..<(g.height * g.width) { sum += row[i] }
-                        db[ch] += sum
+                // Σ dy over the micro-batch's samples and positions, in Double: a bias gradient is a
+                // sum of thousands of terms of both signs, and float rounding would depend on the order.
+                let db = arena.gradient(bias, chunk: c.index), plane = g.height * g.width
+                for ch in 0..<g.channels {
+                    var sum = 0.0
+                    for s in c.range {
+                        let row = dy.data + (s * g.channels + ch) * plane
+                        for i in 0..<plane { sum += Double(row[i]) }
                     }
+                    db[ch] += Float(sum)
                 }
             }
             if parameterGradients {
