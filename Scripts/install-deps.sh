@@ -3,7 +3,9 @@
 # An apt step that fails is retried once (mirrors fail now and then for no lasting reason).
 set -euo pipefail
 
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev liblinear-dev liblinear-tools pkg-config dataset-fashion-mnist)
+# The last line: what the cluster tests use (network-namespace hosts, a real single-node Slurm).
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev liblinear-dev liblinear-tools pkg-config dataset-fashion-mnist
+          iproute2 slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

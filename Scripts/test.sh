@@ -20,6 +20,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 passed=0
 failed=0
+skipped=0
 # One pass of XCTest (the empty Swift Testing pass is skipped); adds to the totals.
 run_pass() {
     local label=$1
@@ -27,17 +28,23 @@ run_pass() {
     echo "== tests: $label"
     "$@" swift test -c release --skip-build --disable-swift-testing "${filter[@]}" 2>&1 | tee "$log" || status=1
     local summary
-    summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1 || true)
+    # "Executed N tests, with F failures" or "Executed N tests, with S tests skipped and F failures"
+    summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$log" | tail -1 || true)
     if [ -z "$summary" ]; then
         echo "no test summary for pass '$label'"
         status=1
         return
     fi
-    local total fails
+    local total fails skips
     total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-    fails=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
-    passed=$((passed + total - fails))
+    fails=$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
+    skips=0
+    if echo "$summary" | grep -q skipped; then skips=$(echo "$summary" | sed -E 's/.*with ([0-9]+) tests? skipped.*/\1/'); fi
+    passed=$((passed + total - fails - skips))
     failed=$((failed + fails))
+    skipped=$((skipped + skips))
+    # Why anything was skipped (e.g. no network namespaces or Slurm on this machine).
+    grep -E "Test skipped" "$log" | sed -E 's/.*Test skipped - /skipped: /' | sort -u || true
 }
 filter=()
 run_pass "all, OpenBLAS's own kernel choice" env
@@ -47,5 +54,5 @@ if grep -qw avx512f /proc/cpuinfo; then
         run_pass "numeric, OPENBLAS_CORETYPE=$core" env OPENBLAS_CORETYPE=$core
     done
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

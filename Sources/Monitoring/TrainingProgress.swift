@@ -9,7 +9,9 @@ public final class TrainingProgress {
     private var shown = false
 
     /// Draws only when standard output is a terminal; logs redirected to a file stay plain lines.
-    public init(total: Int, enabled: Bool = isatty(STDOUT_FILENO) != 0) {
+    /// Under mpirun it never draws: OpenMPI gives ranks a pseudo-terminal whatever mpirun's own
+    /// output is (a batch job's log file would fill with redraws).
+    public init(total: Int, enabled: Bool = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] == nil) {
         self.total = total
         self.enabled = enabled
     }

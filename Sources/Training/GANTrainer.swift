@@ -41,6 +41,8 @@ public final class GANTrainer {
     public var latent: Tensor { inputs.latent }
     /// The last step's metrics (updated in place).
     public let metrics: StepMetrics
+    /// Where the current step is, for the stall watchdog.
+    public let phase = StepPhase()
     /// Completed training iterations.
     public var step = 0
     /// Data batches consumed: iteration `t` trains on batches `batches ..< batches + dSteps`.
@@ -178,16 +180,20 @@ public final class GANTrainer {
         for j in 0..<schedule.dSteps {
             loadReal(j)
             draw(j, latents)
+            phase.enter(.discriminatorReal, step: j)
             D.arena.zeroGradients()
             D.context.dropoutStream = RandomStream.dropout(step: t, pass: 0, draw: UInt64(j))
             run(passes[0], on: real, inputGradient: false, parameterGradients: true)
             if schedule.dUpdate == .separate {
+                phase.enter(.discriminatorUpdate, step: j)
                 try update(D, &optimizerD)
                 D.arena.zeroGradients()
             }
+            phase.enter(.discriminatorFake, step: j)
             fake = G.forward(latent)
             D.context.dropoutStream = RandomStream.dropout(step: t, pass: 1, draw: UInt64(j))
             run(passes[1], on: fake, inputGradient: false, parameterGradients: true)
+            phase.enter(.discriminatorUpdate, step: j)
             try update(D, &optimizerD)
         }
         batches += schedule.dSteps
@@ -195,6 +201,7 @@ public final class GANTrainer {
         // (2) G steps through the updated D, without D's parameter gradients.
         for j in 0..<schedule.gSteps {
             let draw = schedule.dSteps + j
+            phase.enter(.generator, step: j)
             if !schedule.reusesFakes(generatorStep: j) {
                 self.draw(draw, latents)
                 fake = G.forward(latent)
@@ -203,15 +210,18 @@ public final class GANTrainer {
             D.context.dropoutStream = RandomStream.dropout(step: t, pass: 2, draw: UInt64(draw))
             let dFake = run(passes[2], on: fake, inputGradient: true, parameterGradients: false)
             G.backward(dFake, inputGradient: false)
+            phase.enter(.generatorUpdate, step: j)
             try update(G, &optimizerG)
         }
         step += 1
+        phase.enter(.metrics)
 
         metricPartials[metricWidth - 1] = stopRequested() ? 1 : 0
         try reduction.reduceRows(metricPartials, chunks: chunks, width: metricWidth, into: metricTotals)
         let globalBatch = Double(n * communicator.size)
         for i in 0..<(metricWidth - 1) { metrics.set(i, Float(metricTotals[i] / (globalBatch * metricSteps[i]))) }
         metrics.stopRequested = metricTotals[metricWidth - 1] > 0
+        phase.enter(.idle)
         return metrics
     }
 

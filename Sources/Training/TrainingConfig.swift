@@ -45,6 +45,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var continuousWeight: Float = 0.1
     /// D and G steps per iteration and how D is updated.
     public var schedule = Schedule()
+    /// The stall watchdog's limit on one step in seconds: nil for the automatic one
+    /// (`StallWatchdog.limit`), 0 for none.
+    public var stallTimeout: Double?
 
     public init() {}
 
@@ -77,6 +80,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         d.categoricalWeight = try c.decodeIfPresent(Float.self, forKey: .categoricalWeight) ?? d.categoricalWeight
         d.continuousWeight = try c.decodeIfPresent(Float.self, forKey: .continuousWeight) ?? d.continuousWeight
         d.schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? d.schedule
+        d.stallTimeout = try c.decodeIfPresent(Double.self, forKey: .stallTimeout)
         self = d
     }
 
@@ -94,7 +98,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
          ("--steps", steps.map(String.init) ?? "-"), ("--epochs", epochs.map(String.init) ?? "-"),
          ("--run-dir", runDirectory), ("--log-every", "\(logEvery)"), ("--sample-every", "\(sampleEvery)"),
          ("--checkpoint-every", "\(checkpointEvery)"), ("--keep", "\(keep)"), ("--resume", resume ?? "-"),
-         ("--restart", "\(restart)"), ("--check-replicas", "\(checkReplicasEvery)")]
+         ("--restart", "\(restart)"), ("--check-replicas", "\(checkReplicasEvery)"),
+         ("--stall-timeout", stallTimeout.map { "\($0)" } ?? "auto")]
     }
 
     /// Options a resumed run must share with its checkpoint: everything that shapes the
@@ -133,6 +138,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             guard batchSize / microBatch <= 2048 else { throw TrainingError("--micro-batch \(microBatch) makes more than 2048 micro-batches of --batch-size \(batchSize); raise it") }
         }
         try schedule.validate()
+        if let stallTimeout, !(stallTimeout >= 0 && stallTimeout.isFinite) {
+            throw TrainingError("--stall-timeout must be auto, 0 (off) or a number of seconds, got \(stallTimeout)")
+        }
         guard beta1 >= 0, beta1 < 1 else { throw TrainingError("--beta1 must be in [0, 1), got \(beta1)") }
         guard !runDirectory.isEmpty else { throw TrainingError("--run-dir must not be empty") }
         guard checkpointEvery > 0 else { throw TrainingError("--checkpoint-every must be positive, got \(checkpointEvery)") }

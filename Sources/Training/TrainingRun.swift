@@ -72,6 +72,9 @@ public final class TrainingRun {
         let strip = communicator.isRoot ? try stripImages(model: model, training: dataset, count: min(8, trainer.localBatch)) : nil
         let evaluation = try evaluationSetup(model: model, training: dataset)
         StopSignal.install()
+        let watchdog = config.stallTimeout == 0 ? nil
+            : StallWatchdog(timeout: config.stallTimeout, phase: trainer.phase, identity: "rank \(communicator.rank) on \(communicator.hostName)")
+        defer { watchdog?.stop() }
 
         var last: StepMetrics?
         var intervalStart = Date()
@@ -81,11 +84,13 @@ public final class TrainingRun {
         let imagesPerStep = config.batchSize * config.schedule.dSteps
         while trainer.step < totalSteps {
             let t = trainer.step, firstBatch = trainer.batches
+            watchdog?.stepStarted(t)
             let metrics = try trainer.trainStep(loadReal: { j in
                 let indices = sampler.indices(batch: firstBatch + j)
                 dataset.fill(trainer.real, indices: indices)
                 dataset.fillLabels(trainer.realLabels, indices: indices)
             }, stopRequested: { StopSignal.requested })
+            watchdog?.stepEnded()
             last = metrics
             intervalSteps += 1
             let done = trainer.step

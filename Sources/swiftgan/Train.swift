@@ -78,6 +78,9 @@ struct Train: ParsableCommand {
     @Option(help: "The classifier for --eval-every's feature metrics (swiftgan classifier train).")
     var classifier: String?
 
+    @Option(help: "End the job when one step runs longer than this many seconds, naming the rank, host and phase it is stuck in: auto (10 x the median step, at least 30 s; 600 s for the first), a number, or 0 (never).")
+    var stallTimeout = "auto"
+
     @OptionGroup var threads: ThreadOptions
 
     func run() throws {
@@ -107,6 +110,12 @@ struct Train: ParsableCommand {
         config.evalEvery = evalEvery
         config.evalCount = evalCount
         config.classifier = classifier
+        if stallTimeout != "auto" {
+            guard let seconds = Double(stallTimeout) else {
+                throw ValidationError("--stall-timeout takes auto, 0 (off) or a number of seconds, got '\(stallTimeout)'")
+            }
+            config.stallTimeout = seconds
+        }
         try config.validate()
         try threads.apply()
         let communicator = try makeCommunicator()

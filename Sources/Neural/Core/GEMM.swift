@@ -81,6 +81,8 @@ public enum BLASKernels {
               generic.contains(name), let kernels = best() else { return }
         setenv("OPENBLAS_CORETYPE", kernels, 1)
         setenv("SWIFTGAN_BLAS_REEXEC", "1", 1)  // never loop
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // The executable's own path, so that the new image keeps its name (ps, /proc/PID/comm).
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        execv(path, CommandLine.unsafeArgv)
     }
 }
