@@ -41,12 +41,11 @@ final class MultiHostTests: TinyRunTestCase {
                           "--run-dir", path(run)] + extra)
     }
 
-    /// Steps logged so far.
-    func loggedSteps(_ job: Command.Running) -> Int {
-        job.stdoutSoFar.split(separator: "\n").compactMap { line -> Int? in
-            guard line.hasPrefix("["), let slash = line.firstIndex(of: "/") else { return nil }
-            return Int(line[line.index(after: line.startIndex)..<slash])
-        }.last ?? 0
+    /// Starts a long job on hosts 1 and 2 and waits until it has trained 30 steps.
+    func startTraining(_ run: String, steps: Int = 100_000) throws -> Command.Running {
+        let job = try train(run, on: [1, 2], steps: steps)
+        XCTAssertTrue(job.waitUntil(seconds: 60) { lastLoggedStep(job.stdoutSoFar) >= 30 }, job.stdoutSoFar)
+        return job
     }
 
     /// Waits for a job to end; returns its output and how long that took from `since`.
@@ -74,8 +73,7 @@ final class MultiHostTests: TinyRunTestCase {
     /// kill -9 of the rank on the second host: the job ends within 10 s (measured: 4 s), the
     /// newest checkpoint is valid, and `--resume auto` on two other hosts continues from it.
     func testKilledRankEndsTheJobAndAnotherPairOfHostsResumes() throws {
-        let job = try train("killed", on: [1, 2], steps: 100_000)
-        XCTAssertTrue(job.waitUntil(seconds: 60) { loggedSteps(job) >= 30 }, job.stdoutSoFar)
+        let job = try startTraining("killed")
         let victim = try XCTUnwrap(hosts.rank(onHost: 2))
         let start = Date()
         kill(victim, SIGKILL)
@@ -93,12 +91,11 @@ final class MultiHostTests: TinyRunTestCase {
     /// The second host's link goes down: the job ends within 60 s (measured: 13 s, OpenMPI's
     /// keepalive in the recipe) naming the lost host, and the newest checkpoint is valid.
     func testLostLinkEndsTheJobNamingTheHost() throws {
-        let job = try train("link", on: [1, 2], steps: 100_000)
+        let job = try startTraining("link")
         defer {
             hosts.endProcesses(onHost: 2)
             try? hosts.link(2, up: true)
         }
-        XCTAssertTrue(job.waitUntil(seconds: 60) { loggedSteps(job) >= 30 }, job.stdoutSoFar)
         let start = Date()
         try hosts.link(2, up: false)
         let (out, seconds) = try finish(job, since: start, timeout: 120)
@@ -113,8 +110,7 @@ final class MultiHostTests: TinyRunTestCase {
     /// return and nothing in OpenMPI notices; the stall watchdog (default limit: 30 s here) ends
     /// the job, naming rank, host and phase. Stopped for 20 s and resumed, it trips nothing.
     func testStallWatchdogEndsAHungJobButNotASlowOne() throws {
-        let slow = try train("slow", on: [1, 2], steps: 400)
-        XCTAssertTrue(slow.waitUntil(seconds: 60) { loggedSteps(slow) >= 30 }, slow.stdoutSoFar)
+        let slow = try startTraining("slow", steps: 400)
         let paused = try XCTUnwrap(hosts.rank(onHost: 2))
         kill(paused, SIGSTOP)
         Thread.sleep(forTimeInterval: 20)
@@ -122,8 +118,7 @@ final class MultiHostTests: TinyRunTestCase {
         let done = try slow.wait(timeout: 120)
         XCTAssertEqual(done.status, 0, done.stderr)
 
-        let hung = try train("hung", on: [1, 2], steps: 100_000)
-        XCTAssertTrue(hung.waitUntil(seconds: 60) { loggedSteps(hung) >= 30 }, hung.stdoutSoFar)
+        let hung = try startTraining("hung")
         let stopped = try XCTUnwrap(hosts.rank(onHost: 2))
         let start = Date()
         kill(stopped, SIGSTOP)

@@ -38,11 +38,7 @@ final class SlurmTests: TinyRunTestCase {
     func waitForTraining(_ run: String, steps: Int = 30) -> Bool {
         let deadline = Date().addingTimeInterval(90)
         while Date() < deadline {
-            let last = log(run).split(separator: "\n").compactMap { line -> Int? in
-                guard line.hasPrefix("["), let slash = line.firstIndex(of: "/") else { return nil }
-                return Int(line[line.index(after: line.startIndex)..<slash])
-            }.last ?? 0
-            if last >= steps { return true }
+            if lastLoggedStep(log(run)) >= steps { return true }
             usleep(200_000)
         }
         return false

@@ -109,3 +109,11 @@ public struct CommandTimeout: Error, CustomStringConvertible {
     public let seconds: TimeInterval
     public var description: String { "\(command) did not finish within \(seconds) s" }
 }
+
+/// The last step a `train` log shows (`[N/TOTAL] …` lines), or 0.
+public func lastLoggedStep(_ log: String) -> Int {
+    log.split(separator: "\n").compactMap { line -> Int? in
+        guard line.hasPrefix("["), let slash = line.firstIndex(of: "/") else { return nil }
+        return Int(line[line.index(after: line.startIndex)..<slash])
+    }.last ?? 0
+}
