@@ -21,12 +21,15 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // libpng's classic reading API needs setjmp, so its reader is a small C file.
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+        // One core's FMA limit (AVX-512 or AVX2, chosen at run time), for `bench`.
+        .target(name: "CPeak"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLinear", providers: [.apt(["liblinear-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: Numerics: tensors, layers with forward and backward, losses, Adam, RNG
-        .target(name: "Neural", dependencies: ["CBLAS", "Storage"], swiftSettings: hotLoops),
+        .target(name: "Neural", dependencies: ["CBLAS", "CDNNL", "Storage"], swiftSettings: hotLoops),
 
         // MARK: Networks built from layers
         .target(name: "Models", dependencies: ["Neural"], swiftSettings: hotLoops),
@@ -50,11 +53,11 @@ let package = Package(
         .target(name: "Monitoring", dependencies: ["Storage"]),
 
         // MARK: Objectives, the training step, the run loop and everything it writes
-        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "Evaluation", "Monitoring", "CBLAS"]),
+        .target(name: "Training", dependencies: ["Neural", "Models", "Distributed", "Data", "Storage", "Inference", "Evaluation", "Monitoring", "CBLAS", "CPeak"]),
 
         // MARK: The command line
         .executableTarget(name: "swiftgan", dependencies: [
-            "Training", "Inference", "Evaluation",
+            "Training", "Inference", "Evaluation", "CPeak",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

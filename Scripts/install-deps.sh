@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # The last line: what the cluster tests use (network-namespace hosts, a real single-node Slurm).
-packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev liblinear-dev liblinear-tools pkg-config dataset-fashion-mnist
+packages=(libopenmpi-dev openmpi-bin libopenblas-dev libpng-dev libturbojpeg0-dev zlib1g-dev libdnnl-dev liblinear-dev liblinear-tools pkg-config dataset-fashion-mnist
           iproute2 slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do

@@ -2,10 +2,12 @@
 # The whole test suite: installs what is missing, builds, and runs every test.
 # Needs neither Python nor torch: PyTorch's golden values are committed under Tests/Fixtures.
 #
-# On a CPU with AVX-512 the numeric tests (NeuralTests, TrainingTests) run twice more, with
-# OpenBLAS forced onto its AVX2 kernels (Haswell, what AVX2-only machines run) and onto its
-# AVX-512 kernels (SkylakeX, which it may not pick by itself on a CPU newer than it knows), so
-# both code paths are covered whatever machine runs the suite.
+# The golden, distributed and resume tests run again on the reference backend (im2col +
+# OpenBLAS, SWIFTGAN_BACKEND=blas). On a CPU with AVX-512 the numeric tests (NeuralTests,
+# TrainingTests) run twice more: with OpenBLAS and oneDNN held to AVX2 (OPENBLAS_CORETYPE=Haswell,
+# ONEDNN_MAX_CPU_ISA=AVX2: what AVX2-only machines run, oneDNN's 8-channel blocks) and with
+# OpenBLAS on its AVX-512 kernels (SkylakeX, which it may not pick by itself on a CPU newer than
+# it knows), so every code path is covered whatever machine runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
@@ -47,12 +49,13 @@ run_pass() {
     grep -E "Test skipped" "$log" | sed -E 's/.*Test skipped - /skipped: /' | sort -u || true
 }
 filter=()
-run_pass "all, OpenBLAS's own kernel choice" env
+run_pass "all: oneDNN backend, the libraries' own kernel choice" env
+filter=(--filter 'NeuralTests|TrainingTests|DistributedTrainingTests|CheckpointTests')
+run_pass "numeric, distributed and resume on the reference backend (SWIFTGAN_BACKEND=blas)" env SWIFTGAN_BACKEND=blas
 if grep -qw avx512f /proc/cpuinfo; then
     filter=(--filter 'NeuralTests|TrainingTests')
-    for core in Haswell SkylakeX; do
-        run_pass "numeric, OPENBLAS_CORETYPE=$core" env OPENBLAS_CORETYPE=$core
-    done
+    run_pass "numeric, AVX2 only (OPENBLAS_CORETYPE=Haswell, ONEDNN_MAX_CPU_ISA=AVX2)" env OPENBLAS_CORETYPE=Haswell ONEDNN_MAX_CPU_ISA=AVX2
+    run_pass "numeric, OPENBLAS_CORETYPE=SkylakeX" env OPENBLAS_CORETYPE=SkylakeX
 fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -13,7 +13,7 @@ public enum DiscriminatorFeatures {
         var out: [Int] = []
         var open = false
         for (i, layer) in d.layers.enumerated() {
-            if layer is Conv2d { open = true }
+            if layer is Conv2d || (layer as? DNNLConvolution)?.direction == .convolution { open = true }
             if open && layer is Activation { out.append(i); open = false }
         }
         return out
@@ -24,14 +24,14 @@ public enum DiscriminatorFeatures {
         taps(d).reduce(0) { $0 + d.layers[$1].outputShape.c * grid * grid }
     }
 
-    /// Adaptive max pooling of one `(h, w)` plane to `grid × grid`, into `out`.
-    static func pool(_ plane: UnsafePointer<Float>, height h: Int, width w: Int, into out: UnsafeMutablePointer<Float>) {
+    /// Adaptive max pooling of one `(h, w)` plane, pixels `stride` apart, to `grid × grid`, into `out`.
+    static func pool(_ plane: UnsafePointer<Float>, height h: Int, width w: Int, stride: Int = 1, into out: UnsafeMutablePointer<Float>) {
         for i in 0..<grid {
             let y0 = i * h / grid, y1 = ((i + 1) * h + grid - 1) / grid
             for j in 0..<grid {
                 let x0 = j * w / grid, x1 = ((j + 1) * w + grid - 1) / grid
                 var m = -Float.infinity
-                for y in y0..<y1 { for x in x0..<x1 { m = max(m, plane[y * w + x]) } }
+                for y in y0..<y1 { for x in x0..<x1 { m = max(m, plane[(y * w + x) * stride]) } }
                 out[i * grid + j] = m
             }
         }
@@ -50,8 +50,8 @@ public enum DiscriminatorFeatures {
             let s = h.shape
             for sample in 0..<n {
                 for c in 0..<s.c {
-                    pool(h.data + (sample * s.c + c) * s.plane, height: s.h, width: s.w,
-                         into: out + sample * total + offset + c * grid * grid)
+                    let (start, stride) = h.layout.plane(sample: sample, channel: c, channels: s.c, pixels: s.plane)
+                    pool(h.data + start, height: s.h, width: s.w, stride: stride, into: out + sample * total + offset + c * grid * grid)
                 }
             }
             offset += s.c * grid * grid

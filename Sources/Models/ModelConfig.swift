@@ -156,9 +156,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     /// The generator `input (n, width, 1, 1)` → `image (n, channels, size, size)` in [-1, 1],
     /// unbuilt, so that its memory can be estimated first.
-    public func generatorBuilder(batch: Int) -> NetworkBuilder {
+    public func generatorBuilder(batch: Int, microBatch: Int = 0) -> NetworkBuilder {
         let backbone = backboneLayers
         let b = NetworkBuilder(input: latentShape.batch(batch), prefix: backbone.generatorPrefix)
+        b.microBatch = microBatch
         backbone.generator(b, self)
         return b
     }
@@ -168,9 +169,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// the unconditional models' PyTorch Sequentials (DCGAN's logit convolution is `main.11`);
     /// with several heads, each has its own prefix (`adv.0`, `cls.0`, `q.0`, …). Q's final Linear
     /// follows a Flatten (`q.4`), as its PyTorch Sequential needs one after a convolution.
-    public func discriminatorBuilder(batch: Int) -> NetworkBuilder {
+    public func discriminatorBuilder(batch: Int, microBatch: Int = 0) -> NetworkBuilder {
         let backbone = backboneLayers
         let b = NetworkBuilder(input: imageShape.batch(batch), prefix: backbone.trunkPrefix)
+        b.microBatch = microBatch
         backbone.trunk(b, self)
         let heads = conditioning.heads
         for head in heads {
@@ -191,8 +193,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         return b
     }
 
-    public func generator(batch: Int) -> Network { generatorBuilder(batch: batch).build() }
-    public func discriminator(batch: Int) -> Network { discriminatorBuilder(batch: batch).build() }
+    /// `microBatch`: the samples per micro-batch it will run (0: whole batches).
+    public func generator(batch: Int, microBatch: Int = 0) -> Network { generatorBuilder(batch: batch, microBatch: microBatch).build() }
+    public func discriminator(batch: Int, microBatch: Int = 0) -> Network { discriminatorBuilder(batch: batch, microBatch: microBatch).build() }
 
     /// Bytes G and D (parameters, gradients, Adam moments, activations and scratch) need at
     /// `batch`, with `partials` per-micro-batch gradient copies of the larger network and its

@@ -34,7 +34,7 @@ public final class Network {
         self.workspace = workspace
         self.context = context
         batchNorms = (layers + heads.flatMap(\.layers)).compactMap { $0 as? BatchNorm }
-        trunkGradient = heads.isEmpty ? nil : Tensor(layers.last?.outputShape ?? inputShape)
+        trunkGradient = heads.isEmpty ? nil : Tensor(layers.last?.outputShape ?? inputShape, layout: layers.last?.outputLayout ?? .plain)
         ranHeads = Array(repeating: false, count: heads.count)
         arena.seal()
         workspace.allocate()
@@ -110,10 +110,10 @@ public final class Network {
             }
             trunkGradient.setBatch(g.shape.n)
             if first {
-                trunkGradient.data.update(from: g.data, count: g.count)
+                trunkGradient.data.update(from: g.data, count: g.storedCount)
                 first = false
             } else {
-                for i in 0..<g.count { trunkGradient.data[i] += g.data[i] }
+                for i in 0..<g.storedCount { trunkGradient.data[i] += g.data[i] }
             }
         }
         return backwardTrunk(trunkGradient, inputGradient: inputGradient, parameterGradients: parameterGradients)

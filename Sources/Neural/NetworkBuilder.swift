@@ -1,11 +1,20 @@
-/// Builds a `Network` layer by layer, tracking shapes and PyTorch's module indices.
+/// Builds a `Network` layer by layer, tracking shapes, layouts and PyTorch's module indices.
 ///
 /// Nothing is allocated until `build()`: the builder first records the layers, so that
 /// `estimatedBytes` can tell what the network will need (a command refuses a configuration
 /// that does not fit before allocating any of it).
+///
+/// Under the oneDNN backend, convolutions write oneDNN's blocked layout and BatchNorm and
+/// activations keep it; where a layer needs plain values (Linear, reshapes, a chain's output)
+/// the builder puts in a `LayoutChange`, which takes no module index.
 public final class NetworkBuilder {
     /// The shape at the end of the chain being built (the trunk, or the current head).
     public private(set) var shape: Shape
+    /// The layout at the end of the chain being built.
+    public private(set) var layout: Layout = .plain
+    public let backend: Backend
+    /// Samples per micro-batch the network will run (0: whole batches), for oneDNN's primitives.
+    public var microBatch = 0
     let inputShape: Shape
     private var chain: Chain
     private var trunk: [Pending] = []
@@ -27,9 +36,10 @@ public final class NetworkBuilder {
     }
 
     /// `input`: the per-sample shape with the largest batch as `n`.
-    public init(input: Shape, prefix: String = "main") {
+    public init(input: Shape, prefix: String = "main", backend: Backend = .current) {
         shape = input
         inputShape = input
+        self.backend = backend
         chain = Chain(prefix: prefix, index: 0, first: true)
     }
 
@@ -40,13 +50,32 @@ public final class NetworkBuilder {
         if trunkChain == nil {
             trunkChain = chain
             trunkShape = shape
+            trunkLayout = layout
+        } else {
+            requirePlain()  // the previous head's output
         }
         heads.append((name, []))
         chain = Chain(prefix: prefix, index: index ?? 0, first: true)
         shape = trunkShape
+        layout = trunkLayout
     }
 
     private var trunkShape = Shape(1, 1)
+    private var trunkLayout = Layout.plain
+
+    /// Puts in a `LayoutChange` to `target` when the chain is in another layout here (it takes
+    /// no module index).
+    private func require(_ target: Layout) {
+        guard layout != target else { return }
+        let input = shape, from = layout
+        append(input, parameters: 0, bytes: LayoutChange.bytes(input: input, from: from, to: target)) { _, _, _ in
+            LayoutChange(input: input, from: from, to: target)
+        }
+        chain.index -= 1
+        layout = target
+    }
+
+    private func requirePlain() { require(.plain) }
 
     /// The trunk's next module index (a head continuing the trunk's numbering starts there).
     public var trunkIndex: Int { (trunkChain ?? chain).index }
@@ -64,6 +93,7 @@ public final class NetworkBuilder {
 
     /// Initialisations default to PyTorch's (`U(±1/sqrt(fan_in))`).
     public func linear(_ out: Int, bias: Bool = true, weightInit: Initialization? = nil, biasInit: Initialization? = nil) {
+        requirePlain()
         let input = shape, name = nextName
         append(Shape(input.n, out), parameters: input.perSample * out + (bias ? out : 0),
                bytes: Linear.bytes(input: input, outFeatures: out)) { arena, _, context in
@@ -75,60 +105,89 @@ public final class NetworkBuilder {
     /// Weights default to DCGAN's `N(0, 0.02)`, a bias to PyTorch's default.
     public func conv2d(_ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool = false,
                        weightInit: Initialization = .normal(mean: 0, std: 0.02), biasInit: Initialization? = nil) {
-        let input = shape, name = nextName
-        let g = ConvGeometry(channels: input.c, height: input.h, width: input.w, kernel: kernel, stride: stride, padding: padding)
-        precondition(g.outHeight > 0 && g.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
-        columns = max(columns, g.patch * input.n * g.positions)
-        staging = max(staging, input.n * out * g.positions)
-        append(Shape(input.n, out, g.outHeight, g.outWidth), parameters: out * g.patch + (bias ? out : 0),
-               bytes: Conv2d.bytes(input: input, geometry: g, outChannels: out)) { arena, workspace, context in
-            Conv2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride, padding: padding,
-                   bias: bias, weightInit: weightInit, biasInit: biasInit, arena: arena, workspace: workspace, context: context)
-        }
+        convolution(.convolution, out, kernel: kernel, stride: stride, padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit)
     }
 
     public func convTranspose2d(_ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool = false,
                                 weightInit: Initialization = .normal(mean: 0, std: 0.02), biasInit: Initialization? = nil) {
-        let input = shape, name = nextName
-        let oh = (input.h - 1) * stride - padding.total + kernel, ow = (input.w - 1) * stride - padding.total + kernel
-        precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
-        columns = max(columns, out * kernel * kernel * input.n * input.plane)
-        staging = max(staging, input.count)
-        append(Shape(input.n, out, oh, ow), parameters: input.c * out * kernel * kernel + (bias ? out : 0),
-               bytes: ConvTranspose2d.bytes(input: input, outChannels: out, outHeight: oh, outWidth: ow)) { arena, workspace, context in
-            ConvTranspose2d(name: name, input: input, outChannels: out, kernel: kernel, stride: stride,
-                            padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit,
-                            arena: arena, workspace: workspace, context: context)
+        convolution(.transposed, out, kernel: kernel, stride: stride, padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit)
+    }
+
+    /// A convolution on oneDNN where the backend runs it there, else (or should oneDNN refuse
+    /// it at build time) the OpenBLAS layer, reading and writing the same layouts.
+    private func convolution(_ direction: DNNLConvolution.Direction, _ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool,
+                             weightInit: Initialization, biasInit: Initialization?) {
+        let dnnl = backend.usesDNNL(input: shape.c, output: out), outLayout = backend.outputLayout(channels: out)
+        // oneDNN's fast kernels read the blocked layout only (a plain input gets its reference code).
+        if dnnl { require(.blocked(DNNL.block)) }
+        let input = shape, name = nextName, inLayout = layout, micro = microBatch, k = kernel
+        let side = { (size: Int) in DNNLConvolution.outputSize(size, direction, kernel: k, stride: stride, padding: padding) }
+        let output = Shape(input.n, out, side(input.h), side(input.w))
+        precondition(output.h > 0 && output.w > 0, "\(name): empty output for input \(input)")
+        let blas: Pending
+        let blasBytes: Int
+        if direction == .convolution {
+            let g = ConvGeometry(channels: input.c, height: input.h, width: input.w, kernel: k, stride: stride, padding: padding)
+            columns = max(columns, g.patch * input.n * g.positions)
+            staging = max(staging, input.n * out * g.positions)
+            blasBytes = Conv2d.bytes(input: input, geometry: g, outChannels: out)
+            blas = { arena, workspace, context in
+                Conv2d(name: name, input: input, outChannels: out, kernel: k, stride: stride, padding: padding,
+                       bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout, outputLayout: outLayout,
+                       arena: arena, workspace: workspace, context: context)
+            }
+        } else {
+            columns = max(columns, out * k * k * input.n * input.plane)
+            staging = max(staging, input.count)
+            blasBytes = ConvTranspose2d.bytes(input: input, outChannels: out, outHeight: output.h, outWidth: output.w)
+            blas = { arena, workspace, context in
+                ConvTranspose2d(name: name, input: input, outChannels: out, kernel: k, stride: stride,
+                                padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit,
+                                inputLayout: inLayout, outputLayout: outLayout, arena: arena, workspace: workspace, context: context)
+            }
         }
+        append(output, parameters: input.c * out * k * k + (bias ? out : 0),
+               bytes: dnnl ? DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output) : blasBytes) { arena, workspace, context in
+            guard dnnl else { return blas(arena, workspace, context) }
+            do {
+                return try DNNLConvolution(name: name, direction: direction, input: input, outChannels: out, kernel: k, stride: stride,
+                                           padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout,
+                                           arena: arena, context: context, microBatch: micro)
+            } catch { return blas(arena, workspace, context) }
+        }
+        layout = outLayout
     }
 
     /// PyTorch's defaults: `ε = 1e-5`, `momentum = 0.1` (the running statistics move by
     /// `momentum` toward the batch's; Keras's `momentum = 0.99` is PyTorch's 0.01).
     public func batchNorm(scaleInit: Initialization = .normal(mean: 1, std: 0.02), epsilon: Float = 1e-5, momentum: Float = 0.1) {
-        let input = shape, name = nextName
-        append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input)) { arena, _, context in
-            BatchNorm(name: name, input: input, epsilon: epsilon, momentum: momentum, arena: arena, context: context, scaleInit: scaleInit)
+        let input = shape, name = nextName, l = layout
+        append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input, layout: l)) { arena, _, context in
+            BatchNorm(name: name, input: input, epsilon: epsilon, momentum: momentum, layout: l, arena: arena, context: context, scaleInit: scaleInit)
         }
     }
 
     /// `(C, H, W)` → `(C)`: each channel's mean over its plane.
     public func globalAveragePool() {
-        let input = shape
-        append(Shape(input.n, input.c), parameters: 0, bytes: GlobalAveragePooling.bytes(input: input)) { _, _, _ in
-            GlobalAveragePooling(input: input)
+        let input = shape, l = layout
+        append(Shape(input.n, input.c), parameters: 0, bytes: GlobalAveragePooling.bytes(input: input, layout: l)) { _, _, _ in
+            GlobalAveragePooling(input: input, layout: l)
         }
+        layout = .plain
     }
 
     /// In place unless it begins a chain: the network's input belongs to the caller, and a
     /// head's input (the trunk's output) is shared by every head.
     public func activation(_ kind: Activation.Kind) {
-        let input = shape, inPlace = !chain.first
+        if kind == .sigmoid { requirePlain() }
+        let input = shape, inPlace = !chain.first, l = layout
         append(input, parameters: 0, bytes: Activation.bytes(input: input, inPlace: inPlace)) { _, _, _ in
-            Activation(kind, input: input, inPlace: inPlace)
+            Activation(kind, input: input, layout: l, inPlace: inPlace)
         }
     }
 
     public func dropout(_ p: Float) {
+        requirePlain()
         let input = shape
         append(input, parameters: 0, bytes: Dropout.bytes(input: input)) { _, _, context in
             Dropout(probability: p, input: input, context: context)
@@ -138,6 +197,7 @@ public final class NetworkBuilder {
     /// A reshape; `indexed: false` (the default) takes no module index, like `.view()` inside
     /// `forward`; `indexed: true` stands for `nn.Unflatten` inside a Sequential.
     public func reshape(_ to: Shape, indexed: Bool = false) {
+        requirePlain()
         let input = shape, output = to.batch(shape.n)
         append(output, parameters: 0, bytes: Reshape.bytes(input: input)) { _, _, _ in Reshape(input: input, to: output) }
         if !indexed { chain.index -= 1 }
@@ -153,8 +213,12 @@ public final class NetworkBuilder {
 
     public var parameterCount: Int { parameters }
 
+    /// Builds the network; the chain that produces its output (the trunk without heads, or the
+    /// last head) ends plain.
     public func build() -> Network {
+        requirePlain()
         let arena = ParameterArena(), workspace = Workspace(), context = LayerContext()
+        context.microBatch = microBatch
         let trunkLayers = trunk.map { $0(arena, workspace, context) }
         let built = heads.map { head in Head(name: head.name, layers: head.layers.map { $0(arena, workspace, context) }) }
         return Network(inputShape: inputShape, layers: trunkLayers, heads: built, arena: arena, workspace: workspace, context: context)

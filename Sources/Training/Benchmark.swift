@@ -1,11 +1,13 @@
+import CPeak
 import Distributed
 import Foundation
 import Models
 import Neural
 
 /// `swiftgan bench`: the real training step on synthetic data, timed step by step, with a
-/// breakdown by phase and layer, achieved GFLOP/s against a measured sgemm peak, the
-/// communication share and peak resident memory.
+/// breakdown by phase and layer (and which algorithm runs each convolution), the step's
+/// convolution work per second against one core's FMA limit and the sgemm peak, both measured
+/// on the spot, the communication share and peak resident memory.
 public struct Benchmark {
     public struct Result: Sendable {
         public let ranks: Int
@@ -17,9 +19,13 @@ public struct Benchmark {
         public let phases: [(name: String, seconds: Double)]
         /// Rank 0's per-layer seconds per step: network, layer name, forward, backward.
         public let layers: [(network: String, name: String, forward: Double, backward: Double)]
-        /// GEMM FLOPs of one step on rank 0, and rank 0's sgemm peak in GFLOP/s.
+        /// Convolution and Linear FLOPs of one step on rank 0 (counted as im2col GEMMs, whichever
+        /// library ran them), rank 0's sgemm peak and one core's FMA limit in GFLOP/s.
         public let flopsPerStep: Double
         public let peakGFLOPS: Double
+        public let fmaGFLOPS: Double
+        /// Each convolution: network, layer, and what runs it.
+        public let algorithms: [(network: String, layer: String, algorithm: String)]
         /// Largest peak resident set over the ranks, in MiB.
         public let peakResidentMiB: Double
         /// Real images per step over all ranks: the global batch times the D steps.
@@ -33,8 +39,10 @@ public struct Benchmark {
         public var imagesPerSecond: Double { Double(imagesPerStep) / medianStepSeconds }
         /// All ranks' GEMM work per second at the median step.
         public var achievedGFLOPS: Double { flopsPerStep * Double(ranks) / medianStepSeconds * 1e-9 }
-        /// Achieved over the peak of all ranks together.
+        /// Achieved over the sgemm peak of all ranks together.
         public var peakFraction: Double { achievedGFLOPS / (peakGFLOPS * Double(ranks)) }
+        /// Achieved over the FMA limit of every core the ranks use.
+        public var fmaFraction: Double { achievedGFLOPS / (fmaGFLOPS * Double(ranks * blasThreads)) }
         public var communicationShare: Double {
             (phases.first { $0.name == "allreduce" }?.seconds ?? 0) / max(phases.reduce(0) { $0 + $1.seconds }, 1e-12)
         }
@@ -65,6 +73,7 @@ public struct Benchmark {
         }
         try communicator.barrier()
         let peak = GEMMCounter.measurePeak()
+        let fma = swiftgan_fma_peak_gflops(0.5)
         let profileG = LayerProfile(trainer.generator), profileD = LayerProfile(trainer.discriminator)
         trainer.generator.profile = profileG
         trainer.discriminator.profile = profileD
@@ -73,6 +82,8 @@ public struct Benchmark {
         for step in 0..<(warmup + steps) {
             if step == warmup {
                 GEMMCounter.reset()
+                DNNL.nanoseconds = 0
+                DNNL.flops = 0
                 profileG.reset()
                 profileD.reset()
                 (startComm, startStats, startOptimizer) = (trainer.communicationSeconds, trainer.statisticsSeconds, trainer.optimizerSeconds)
@@ -91,8 +102,8 @@ public struct Benchmark {
         func total(_ p: LayerProfile, _ names: Set<String>) -> Double {
             p.names.indices.filter { names.contains(p.names[$0]) }.reduce(0) { $0 + seconds(p.forward[$1] &+ p.backward[$1]) }
         }
-        let convNames: Set<String> = ["Conv2d", "ConvTranspose2d", "Linear"]
-        let gemmSeconds = seconds(GEMMCounter.nanoseconds)
+        let convNames: Set<String> = ["Conv2d", "ConvTranspose2d", "Linear", "Reorder"]
+        let gemmSeconds = seconds(GEMMCounter.nanoseconds), dnnlSeconds = seconds(DNNL.nanoseconds)
         let communication = (trainer.communicationSeconds - startComm) / n
         let statistics = (trainer.statisticsSeconds - startStats) / n
         let convSeconds = total(profileG, convNames) + total(profileD, convNames)
@@ -103,8 +114,9 @@ public struct Benchmark {
         let conversion = (trainer.conversionSeconds - startConversion) / n
         let step = ownSeconds / n
         var phases: [(String, Double)] = [
+            ("convolutions (oneDNN)", dnnlSeconds),
             ("GEMM (OpenBLAS)", gemmSeconds),
-            ("im2col/col2im/layout", convSeconds - gemmSeconds),
+            ("im2col/col2im/layout", convSeconds - gemmSeconds - dnnlSeconds),
             ("BatchNorm", bnSeconds),
             ("activations", activationSeconds),
             ("allreduce", communication),
@@ -123,7 +135,24 @@ public struct Benchmark {
         var resident = Double(usage.ru_maxrss) / 1024
         try communicator.allreduceMax(&resident, count: 1)
         return Result(ranks: communicator.size, blasThreads: BLASThreads.count, globalBatch: localBatch * communicator.size,
-                      stepSeconds: times, phases: phases, layers: layers, flopsPerStep: Double(GEMMCounter.flops) / n,
-                      peakGFLOPS: peak, peakResidentMiB: resident, imagesPerStep: localBatch * communicator.size * schedule.dSteps)
+                      stepSeconds: times, phases: phases, layers: layers, flopsPerStep: (Double(GEMMCounter.flops) + DNNL.flops) / n,
+                      peakGFLOPS: peak, fmaGFLOPS: fma, algorithms: Self.algorithms(trainer), peakResidentMiB: resident, imagesPerStep: localBatch * communicator.size * schedule.dSteps)
+    }
+
+    /// What runs each convolution of G and D.
+    static func algorithms(_ trainer: GANTrainer) -> [(network: String, layer: String, algorithm: String)] {
+        var out: [(String, String, String)] = []
+        for (label, network) in [("G", trainer.generator), ("D", trainer.discriminator)] {
+            for (i, layer) in network.allLayers.enumerated() {
+                if let d = layer as? DNNLConvolution {
+                    out.append((label, "\(i) \(d.kind) \(d.inChannels)→\(d.outChannels)", d.algorithm))
+                } else if let c = layer as? Conv2d {
+                    out.append((label, "\(i) Conv2d \(c.geometry.channels)→\(c.outChannels)", "OpenBLAS GEMM (im2col, \(c.inputLayout) → \(c.outputLayout))"))
+                } else if let c = layer as? ConvTranspose2d {
+                    out.append((label, "\(i) ConvTranspose2d \(c.inChannels)→\(c.geometry.channels)", "OpenBLAS GEMM (col2im, \(c.inputLayout) → \(c.outputLayout))"))
+                }
+            }
+        }
+        return out
     }
 }

@@ -97,8 +97,8 @@ public final class GANTrainer {
         self.seed = seed
         self.schedule = schedule
         firstGlobalIndex = communicator.rank * localBatch
-        generator = model.generator(batch: localBatch)
-        discriminator = model.discriminator(batch: localBatch)
+        generator = model.generator(batch: localBatch, microBatch: microBatch)
+        discriminator = model.discriminator(batch: localBatch, microBatch: microBatch)
         generator.arena.initialize(seed: seed, network: 0)
         discriminator.arena.initialize(seed: seed, network: 1)
         optimizerG = Adam(learningRate: generatorLearningRate ?? learningRate, beta1: beta1)

@@ -47,8 +47,10 @@ public struct LaunchReport: Sendable {
     public var lines: [String] {
         let n = placements.count
         let threads = Set(placements.map(\.blasThreads))
-        let threadText = (threads.count == 1 ? "\(threads.first!) BLAS thread\(threads.first! == 1 ? "" : "s") per rank"
-                                             : "BLAS threads per rank \(placements.map(\.blasThreads))") + " (OpenBLAS \(BLASKernels.name) kernels)"
+        let convolutions = Backend.current == .onednn
+            ? "convolutions on oneDNN \(DNNL.version) (\(DNNL.isa), \(Layout.blocked(DNNL.block)))" : "convolutions on OpenBLAS (--backend blas)"
+        let threadText = (threads.count == 1 ? "\(threads.first!) thread\(threads.first! == 1 ? "" : "s") per rank"
+                                             : "threads per rank \(placements.map(\.blasThreads))") + " (OpenBLAS \(BLASKernels.name) kernels; \(convolutions))"
         let hostText = hosts.map { h in
             h.ranks.count == 1 ? "\(h.host) (rank \(h.ranks[0]))" : "\(h.host) (ranks \(h.ranks.first!)-\(h.ranks.last!))"
         }.joined(separator: ", ")
@@ -57,7 +59,7 @@ public struct LaunchReport: Sendable {
             let used = h.ranks.reduce(0) { $0 + placements[$1].blasThreads }
             let cores = placements[h.ranks[0]].cores
             if used > cores {
-                out.append("warning: \(h.host) runs \(h.ranks.count) rank\(h.ranks.count == 1 ? "" : "s") with \(used) BLAS threads in all on \(cores) cores; expect a slowdown (one rank per core with --blas-threads 1 is fastest)")
+                out.append("warning: \(h.host) runs \(h.ranks.count) rank\(h.ranks.count == 1 ? "" : "s") with \(used) threads in all on \(cores) cores; expect a slowdown (one rank per core with --threads 1 is fastest)")
             }
         }
         return out

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPeak
 import Distributed
 import Foundation
 import Neural
@@ -45,12 +46,17 @@ struct Bench: ParsableCommand {
             let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
             if json {
                 let phases = result.phases.map { "\"\($0.name)\":\($0.seconds)" }.joined(separator: ",")
-                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"micro_batch\":\(microBatch),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
+                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"micro_batch\":\(microBatch),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"fma_gflops_per_core\":\(result.fmaGFLOPS),\"fma_fraction\":\(result.fmaFraction),\"backend\":\"\(Backend.current.rawValue)\",\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
             } else {
-                print(String(format: "bench: %@, %d rank(s) x %d BLAS thread(s), batch %d per rank: median step %.4f s, %.2f img/s",
-                             name, result.ranks, result.blasThreads, batchSize, result.medianStepSeconds, result.imagesPerSecond))
-                print(String(format: "GEMM work %.2f GFLOP per rank-step; achieved %.1f GFLOP/s = %.0f%% of the measured sgemm peak (%.1f GFLOP/s per rank); peak RSS %.0f MiB per rank",
-                             result.flopsPerStep * 1e-9, result.achievedGFLOPS, 100 * result.peakFraction, result.peakGFLOPS, result.peakResidentMiB))
+                print(String(format: "bench: %@, %d rank(s) x %d thread(s), batch %d per rank, backend %@: median step %.4f s, %.2f img/s",
+                             name, result.ranks, result.blasThreads, batchSize, Backend.current.rawValue, result.medianStepSeconds, result.imagesPerSecond))
+                print(String(format: "convolution work %.2f GFLOP per rank-step; achieved %.1f GFLOP/s = %.0f%% of the FMA limit (%.1f GFLOP/s per core, %@) and %.0f%% of the sgemm peak (%.1f GFLOP/s per rank); peak RSS %.0f MiB per rank",
+                             result.flopsPerStep * 1e-9, result.achievedGFLOPS, 100 * result.fmaFraction, result.fmaGFLOPS, String(cString: swiftgan_fma_peak_isa()),
+                             100 * result.peakFraction, result.peakGFLOPS, result.peakResidentMiB))
+                print("convolution (rank 0)              algorithm")
+                for a in result.algorithms {
+                    print("  " + "\(a.network) \(a.layer)".padding(toLength: 30, withPad: " ", startingAt: 0) + "  " + a.algorithm)
+                }
                 let stepTotal = result.phases.reduce(0) { $0 + $1.seconds }
                 print("phase (rank 0, per step)          seconds   share")
                 for p in result.phases {

@@ -1,15 +1,26 @@
 import ArgumentParser
 import Neural
 
-/// `--blas-threads`, shared by the commands that run the training step.
-struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "OpenBLAS threads per rank (default: OpenBLAS's own choice; 1 under mpirun's core binding).")
-    var blasThreads: Int?
+extension Backend: ExpressibleByArgument {}
 
-    /// Validates and applies the setting.
+/// How the numeric libraries run: `--threads` (also `--blas-threads`) and `--backend`, shared by
+/// the commands that run networks.
+struct ThreadOptions: ParsableArguments {
+    @Option(name: [.customLong("threads"), .customLong("blas-threads")], parsing: .unconditional,
+            help: "Threads per rank for OpenBLAS and oneDNN (default: OpenBLAS's own choice, i.e. the cores a rank may use; 1 under mpirun's core binding).")
+    var threads: Int?
+
+    @Option(help: "Convolutions on onednn (blocked layout; the default) or blas (im2col + OpenBLAS, the reference; also SWIFTGAN_BACKEND).")
+    var backend: Backend?
+
+    /// Validates and applies the settings: both libraries run the same number of threads.
     func apply() throws {
-        guard let blasThreads else { return }
-        guard blasThreads > 0 else { throw ValidationError("--blas-threads must be positive, got \(blasThreads)") }
-        BLASThreads.set(blasThreads)
+        if let backend { Backend.current = backend }
+        if let threads {
+            guard threads > 0 else { throw ValidationError("--threads must be positive, got \(threads)") }
+            BLASThreads.set(threads)
+        } else {
+            BLASThreads.set(BLASThreads.count)
+        }
     }
 }

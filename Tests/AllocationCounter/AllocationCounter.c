@@ -65,3 +65,25 @@ void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float a
     real(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     inside_library--;
 }
+
+// oneDNN's execution entry points, likewise: what oneDNN allocates while it runs a primitive
+// (its execution context, OpenMP's bookkeeping) is the library's.
+#define FORWARD_LIBRARY_CALL(ret, name, params, args)                     \
+    ret name params {                                                     \
+        static ret (*real) params;                                        \
+        if (!real) {                                                      \
+            inside_library++;                                             \
+            real = (ret (*) params)dlsym(RTLD_NEXT, #name);               \
+            inside_library--;                                             \
+        }                                                                 \
+        if (atomic_load_explicit(&counting, memory_order_relaxed))        \
+            atomic_fetch_add(&library_calls, 1);                          \
+        inside_library++;                                                 \
+        ret result = real args;                                           \
+        inside_library--;                                                 \
+        return result;                                                    \
+    }
+
+FORWARD_LIBRARY_CALL(int, dnnl_primitive_execute, (const void *p, void *s, int n, const void *a), (p, s, n, a))
+FORWARD_LIBRARY_CALL(int, dnnl_stream_wait, (void *s), (s))
+FORWARD_LIBRARY_CALL(int, dnnl_memory_set_data_handle, (void *m, void *h), (m, h))

@@ -66,7 +66,11 @@ public struct Comparison: CustomStringConvertible {
 }
 
 extension Tensor {
-    public var values: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: data, count: count) }
+    /// The values of a plain tensor (`array` converts a blocked one).
+    public var values: UnsafeBufferPointer<Float> {
+        precondition(layout == .plain, "values of a \(layout) tensor")
+        return UnsafeBufferPointer(start: data, count: count)
+    }
 }
 
 extension ParameterArena {

@@ -45,9 +45,13 @@ public enum GEMMCounter {
 }
 
 /// The BLAS thread count (OpenBLAS); mpirun's core binding makes it 1 unless told otherwise.
+/// Threads of the numeric libraries: OpenBLAS's, and oneDNN's OpenMP threads, kept equal.
 public enum BLASThreads {
     public static var count: Int { Int(openblas_get_num_threads()) }
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static func set(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+        DNNL.setThreads(n)
+    }
 }
 
 /// OpenBLAS's choice of kernels. Debian 12's OpenBLAS 0.3.21 does not know x86 CPUs newer than

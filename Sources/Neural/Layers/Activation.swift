@@ -2,7 +2,9 @@ import Foundation
 
 /// Pointwise nonlinearities, each with its derivative written in terms of the output `y`:
 /// ReLU `max(x, 0)` (`dy·[y > 0]`); LeakyReLU `x > 0 ? x : slope·x` (`y > 0 ⇔ x > 0` for a
-/// positive slope); Tanh (`dy·(1 − y²)`); Sigmoid (`dy·y·(1 − y)`). Shape is kept.
+/// positive slope); Tanh (`dy·(1 − y²)`); Sigmoid (`dy·y·(1 − y)`). Shape and layout are kept:
+/// ReLU, LeakyReLU and Tanh map a blocked layout's zero padding to zero (Sigmoid would not, and
+/// is built on plain tensors only).
 ///
 /// In place (every activation but a network's first layer): the output overwrites the input
 /// and the input gradient overwrites the output gradient. That is safe because the derivative
@@ -37,20 +39,24 @@ public final class Activation: Layer {
     /// Bytes of its own output and input gradient (none in place).
     public static func bytes(input: Shape, inPlace: Bool) -> Int { inPlace ? 0 : 8 * input.count }
 
-    public init(_ kind: Kind, input: Shape, inPlace: Bool = false) {
+    public init(_ kind: Kind, input: Shape, layout: Layout = .plain, inPlace: Bool = false) {
         if case let .leakyReLU(slope) = kind { precondition(slope > 0, "LeakyReLU slope must be positive") }
+        precondition(kind != .sigmoid || layout == .plain, "Sigmoid on a blocked layout would change its padding")
         function = kind
         self.inPlace = inPlace
         outputShape = input
-        ownY = inPlace ? nil : Tensor(input)
-        ownDx = inPlace ? nil : Tensor(input)
+        outputLayout = layout
+        ownY = inPlace ? nil : Tensor(input, layout: layout)
+        ownDx = inPlace ? nil : Tensor(input, layout: layout)
     }
+
+    public let outputLayout: Layout
 
     public func forward(_ x: Tensor) -> Tensor {
         let out = ownY ?? x
         out.setBatch(x.shape.n)
         y = out
-        let src = x.data, dst = out.data, count = x.count
+        let src = x.data, dst = out.data, count = x.storedCount
         switch function {
         case .relu:
             for i in 0..<count { dst[i] = max(src[i], 0) }
@@ -68,7 +74,7 @@ public final class Activation: Layer {
         let dx = ownDx ?? dy
         dx.setBatch(dy.shape.n)
         guard inputGradient else { return dx }
-        let g = dy.data, d = dx.data, out = y.data, count = dy.count
+        let g = dy.data, d = dx.data, out = y.data, count = dy.storedCount
         switch function {
         case .relu:
             for i in 0..<count { d[i] = out[i] > 0 ? g[i] : 0 }

@@ -33,15 +33,21 @@ public final class BatchNorm: Layer {
     }
     let y: Tensor
     let dx: Tensor
+    public let outputLayout: Layout
     private var x: Tensor!
-    /// `(C)`: the statistics used by the last training forward.
+    /// `(C')` per-channel factors of the last pass (`C'`: the channels as stored, zeros beyond `C`):
+    /// statistics, then the forward's affine `a, b` or the backward's `k, mean(dy), mean(dy·x̂)`.
     private let mean: UnsafeMutablePointer<Float>
     private let invStd: UnsafeMutablePointer<Float>
-    /// `(maxChunks, 2C + 1)` per-micro-batch sums and `(2C + 1)` their total.
+    private let factorA: UnsafeMutablePointer<Float>
+    private let factorB: UnsafeMutablePointer<Float>
+    private let factorC: UnsafeMutablePointer<Float>
+    /// `(maxChunks, 2C + 1)` per-micro-batch sums and `(2C + 1)` their total; `2C'` scratch.
     private let partials: UnsafeMutablePointer<Double>
     private let sums: UnsafeMutablePointer<Double>
+    private let scratch: UnsafeMutablePointer<Double>
 
-    public init(name: String, input: Shape, epsilon: Float = 1e-5, momentum: Float = 0.1,
+    public init(name: String, input: Shape, epsilon: Float = 1e-5, momentum: Float = 0.1, layout: Layout = .plain,
                 arena: ParameterArena, context: LayerContext, scaleInit: Initialization = .constant(1)) {
         self.name = name
         channels = input.c
@@ -49,49 +55,48 @@ public final class BatchNorm: Layer {
         self.momentum = momentum
         self.arena = arena
         self.context = context
+        outputLayout = layout
         scale = arena.reserve("\(name).weight", shape: [channels], initialization: scaleInit)
         shift = arena.reserve("\(name).bias", shape: [channels], initialization: .constant(0))
         runningMean = Memory.allocate(channels)
         runningVar = Memory.allocate(channels)
         runningVar.update(repeating: 1, count: channels)
         tracked = Memory.allocate(1)
-        mean = Memory.allocate(channels)
-        invStd = Memory.allocate(channels)
+        let stored = layout.storedChannels(channels)
+        mean = Memory.allocate(stored)
+        invStd = Memory.allocate(stored)
+        factorA = Memory.allocate(stored)
+        factorB = Memory.allocate(stored)
+        factorC = Memory.allocate(stored)
         partials = Memory.allocate(input.n * (2 * channels + 1))
         sums = Memory.allocate(2 * channels + 1)
-        y = Tensor(input)
-        dx = Tensor(input)
+        scratch = Memory.allocate(2 * stored)
+        y = Tensor(input, layout: layout)
+        dx = Tensor(input, layout: layout)
     }
 
     deinit {
         Memory.free(runningMean); Memory.free(runningVar); Memory.free(tracked)
         Memory.free(mean); Memory.free(invStd); Memory.free(partials); Memory.free(sums)
+        Memory.free(factorA); Memory.free(factorB); Memory.free(factorC); Memory.free(scratch)
     }
 
     /// Bytes of output, input gradient and per-micro-batch sums for `input`.
-    public static func bytes(input: Shape) -> Int { 8 * input.count + 8 * input.n * (2 * input.c + 1) }
+    public static func bytes(input: Shape, layout: Layout = .plain) -> Int { 8 * input.stored(layout) + 8 * input.n * (2 * input.c + 1) }
 
     public var outputShape: Shape { y.shape }
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        let n = x.shape.n, plane = x.shape.plane, C = channels, width = 2 * C + 1
+        let n = x.shape.n, P = x.shape.plane, C = channels, width = 2 * C + 1
         y.setBatch(n)
         let gamma = arena.value(scale), beta = arena.value(shift)
         if context.training {
             let chunks = context.chunks(n)
             for c in chunks {
                 let row = partials + c.index * width
-                for ch in 0..<C {
-                    var s1 = 0.0, s2 = 0.0
-                    for s in c.range {
-                        let p = x.data + (s * C + ch) * plane
-                        for i in 0..<plane { let v = Double(p[i]); s1 += v; s2 += v * v }
-                    }
-                    row[ch] = s1
-                    row[C + ch] = s2
-                }
-                row[2 * C] = Double(c.count * plane)
+                BatchNormKernels.sums(x.data, outputLayout, C: C, P: P, samples: c.range, scratch: scratch, into: row)
+                row[2 * C] = Double(c.count * P)
             }
             context.reduce(partials, chunks: chunks.count, width: width, into: sums)
             let m = sums[2 * C]
@@ -112,35 +117,26 @@ public final class BatchNorm: Layer {
                 invStd[ch] = 1 / (runningVar[ch] + epsilon).squareRoot()
             }
         }
-        for s in 0..<n {
-            for ch in 0..<C {
-                let src = x.data + (s * C + ch) * plane, dst = y.data + (s * C + ch) * plane
-                let a = gamma[ch] * invStd[ch], b = beta[ch] - mean[ch] * a
-                for i in 0..<plane { dst[i] = src[i] * a + b }
-            }
+        for ch in 0..<C {
+            let a = gamma[ch] * invStd[ch]
+            factorA[ch] = a
+            factorB[ch] = beta[ch] - mean[ch] * a
         }
+        BatchNormKernels.affine(x.data, y.data, outputLayout, C: C, P: P, n: n, a: factorA, b: factorB)
         return y
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
         precondition(context.training, "\(name): backward in eval mode")
-        let n = dy.shape.n, plane = dy.shape.plane, C = channels, width = 2 * C + 1
+        let n = dy.shape.n, P = dy.shape.plane, C = channels, width = 2 * C + 1
         dx.setBatch(n)
         // Per micro-batch Σdy and Σdy·x̂ per channel; they are also dβ and dγ.
         let chunks = context.chunks(n)
         for c in chunks {
             let row = partials + c.index * width
-            for ch in 0..<C {
-                var sdy = 0.0, sdyx = 0.0
-                let mu = mean[ch], inv = invStd[ch]
-                for s in c.range {
-                    let g = dy.data + (s * C + ch) * plane, v = x.data + (s * C + ch) * plane
-                    for i in 0..<plane { sdy += Double(g[i]); sdyx += Double(g[i] * (v[i] - mu) * inv) }
-                }
-                row[ch] = sdy
-                row[C + ch] = sdyx
-            }
-            row[2 * C] = Double(c.count * plane)
+            BatchNormKernels.gradientSums(dy.data, x.data, outputLayout, C: C, P: P, samples: c.range, mean: mean, invStd: invStd,
+                                          scratch: scratch, into: row)
+            row[2 * C] = Double(c.count * P)
             if parameterGradients {
                 let dGamma = arena.gradient(scale, chunk: c.index), dBeta = arena.gradient(shift, chunk: c.index)
                 for ch in 0..<C {
@@ -154,18 +150,12 @@ public final class BatchNorm: Layer {
             let m = sums[2 * C]
             let gamma = arena.value(scale)
             for ch in 0..<C {
-                let inv = invStd[ch], mu = mean[ch]
-                let k = gamma[ch] * inv
-                let meanDy = Float(sums[ch] / m), meanDyX = Float(sums[C + ch] / m)
-                for s in 0..<n {
-                    let g = dy.data + (s * C + ch) * plane, v = x.data + (s * C + ch) * plane
-                    let d = dx.data + (s * C + ch) * plane
-                    for i in 0..<plane {
-                        let xhat = (v[i] - mu) * inv
-                        d[i] = k * (g[i] - meanDy - xhat * meanDyX)
-                    }
-                }
+                factorA[ch] = gamma[ch] * invStd[ch]
+                factorB[ch] = Float(sums[ch] / m)
+                factorC[ch] = Float(sums[C + ch] / m)
             }
+            BatchNormKernels.inputGradient(dy.data, x.data, dx.data, outputLayout, C: C, P: P, n: n, mean: mean, invStd: invStd,
+                                           k: factorA, meanDy: factorB, meanDyX: factorC)
         }
         return dx
     }

@@ -6,7 +6,8 @@
 /// `Y (OC, m*P) = W · cols`, then `Y` is regrouped to NCHW. Each layer keeps its forward `cols`
 /// (micro-batch after micro-batch) for the weight gradient of the backward that follows
 /// (im2col is memory-bound: recomputing it cost more than the memory); the backward's `dcols`
-/// use the network's shared scratch matrix.
+/// use the network's shared scratch matrix. Input and output may each be plain or blocked
+/// (`Layout`): the gathers and scatters around the GEMMs read and write either at no extra cost.
 public final class Conv2d: Layer {
     public let geometry: ConvGeometry
     public let outChannels: Int
@@ -17,12 +18,16 @@ public final class Conv2d: Layer {
     public let bias: ParameterArena.Slice?
     let y: Tensor
     let dx: Tensor
+    public let inputLayout: Layout
+    public let outputLayout: Layout
     /// `(C*k*k, n*P)` in micro-batch blocks: im2col of the last forward's input.
     private let columns: UnsafeMutablePointer<Float>
     private var x: Tensor!
 
     public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding,
-                bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization? = nil, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+                bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization? = nil,
+                inputLayout: Layout = .plain, outputLayout: Layout = .plain,
+                arena: ParameterArena, workspace: Workspace, context: LayerContext) {
         geometry = ConvGeometry(channels: input.c, height: input.h, width: input.w,
                                 kernel: kernel, stride: stride, padding: padding)
         precondition(geometry.outHeight > 0 && geometry.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
@@ -33,8 +38,10 @@ public final class Conv2d: Layer {
         weight = arena.reserve("\(name).weight", shape: [outChannels, input.c, kernel, kernel], initialization: weightInit)
         let bound = 1 / Float(geometry.patch).squareRoot()
         bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
-        y = Tensor(Shape(input.n, outChannels, geometry.outHeight, geometry.outWidth))
-        dx = Tensor(input)
+        self.inputLayout = inputLayout
+        self.outputLayout = outputLayout
+        y = Tensor(Shape(input.n, outChannels, geometry.outHeight, geometry.outWidth), layout: outputLayout)
+        dx = Tensor(input, layout: inputLayout)
         columns = Memory.allocate(geometry.patch * input.n * geometry.positions)
         workspace.require(columns: geometry.patch * input.n * geometry.positions, staging: y.capacity)
     }
@@ -50,28 +57,30 @@ public final class Conv2d: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        let g = geometry, plane = x.shape.perSample, out = outChannels * g.positions
+        let g = geometry, plane = inputLayout.storedChannels(g.channels) * g.height * g.width
+        let out = outputLayout.storedChannels(outChannels) * g.positions
         y.setBatch(x.shape.n)
         for c in context.chunks(x.shape.n) {
             let cols = columns + g.patch * c.start * g.positions, width = c.count * g.positions
-            im2col(x.data + c.start * plane, batch: c.count, g, into: cols)
+            im2col(x.data + c.start * plane, batch: c.count, g, layout: inputLayout, into: cols)
             // Y (OC, m*P) = W (OC, C*k*k) · cols (C*k*k, m*P)
             gemm(transA: false, transB: false, m: outChannels, n: width, k: g.patch,
                  a: arena.value(weight), lda: g.patch, b: cols, ldb: width,
                  beta: 0, c: workspace.staging, ldc: width)
-            channelToBatchMajor(workspace.staging, n: c.count, c: outChannels, p: g.positions, into: y.data + c.start * out)
+            channelToBatchMajor(workspace.staging, n: c.count, c: outChannels, p: g.positions, into: y.data + c.start * out, layout: outputLayout)
         }
         if let bias { addChannelBias(arena.value(bias), to: y) }
         return y
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
-        let n = dy.shape.n, g = geometry, plane = dx.shape.perSample, out = outChannels * g.positions
+        let n = dy.shape.n, g = geometry, plane = inputLayout.storedChannels(g.channels) * g.height * g.width
+        let out = outputLayout.storedChannels(outChannels) * g.positions
         dx.setBatch(n)
         for c in context.chunks(n) {
             let width = c.count * g.positions
             // dY (OC, m*P), channel-major
-            batchToChannelMajor(dy.data + c.start * out, n: c.count, c: outChannels, p: g.positions, into: workspace.staging)
+            batchToChannelMajor(dy.data + c.start * out, n: c.count, c: outChannels, p: g.positions, layout: outputLayout, into: workspace.staging)
             if parameterGradients {
                 // dW (OC, C*k*k) += dY (OC, m*P) · colsᵀ (m*P, C*k*k), with the forward's cols
                 gemm(transA: false, transB: true, m: outChannels, n: g.patch, k: width,
@@ -88,22 +97,36 @@ public final class Conv2d: Layer {
                      beta: 0, c: workspace.columns, ldc: width)
                 let target = dx.data + c.start * plane
                 target.update(repeating: 0, count: c.count * plane)
-                col2im(workspace.columns, batch: c.count, g, addingInto: target)
+                col2im(workspace.columns, batch: c.count, g, layout: inputLayout, addingInto: target)
             }
         }
         return dx
     }
 }
 
-/// `y[s, c, :, :] += b[c]` for a tensor `(n, C, H, W)`.
+/// `y[s, c, :, :] += b[c]` for a tensor `(n, C, H, W)` in any layout.
 func addChannelBias(_ b: UnsafePointer<Float>, to y: Tensor) {
-    let plane = y.shape.plane, c = y.shape.c
+    let P = y.shape.plane, C = y.shape.c
     for s in 0..<y.shape.n {
-        for ch in 0..<c {
-            let p = y.data + (s * c + ch) * plane
-            let v = b[ch]
-            for i in 0..<plane { p[i] += v }
+        for ch in 0..<C {
+            let (offset, step) = y.layout.plane(sample: s, channel: ch, channels: C, pixels: P)
+            let p = y.data + offset, v = b[ch]
+            for i in 0..<P { p[i * step] += v }
         }
+    }
+}
+
+/// `out[c] += Σ_{s in samples, pixels} t[s, c, …]`, summed in Double, for `t` in any layout.
+func accumulateChannelSums(_ t: Tensor, samples: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    let P = t.shape.plane, C = t.shape.c
+    for ch in 0..<C {
+        var sum = 0.0
+        for s in samples {
+            let (offset, step) = t.layout.plane(sample: s, channel: ch, channels: C, pixels: P)
+            let p = t.data + offset
+            for i in 0..<P { sum += Double(p[i * step]) }
+        }
+        out[ch] += Float(sum)
     }
 }
 

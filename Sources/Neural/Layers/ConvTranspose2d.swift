@@ -18,10 +18,13 @@ public final class ConvTranspose2d: Layer {
     public let bias: ParameterArena.Slice?
     let y: Tensor
     let dx: Tensor
+    public let inputLayout: Layout
+    public let outputLayout: Layout
     private var x: Tensor!
 
     public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding, bias hasBias: Bool = false,
-                weightInit: Initialization, biasInit: Initialization? = nil, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+                weightInit: Initialization, biasInit: Initialization? = nil,
+                inputLayout: Layout = .plain, outputLayout: Layout = .plain, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
         let oh = (input.h - 1) * stride - padding.total + kernel
         let ow = (input.w - 1) * stride - padding.total + kernel
         precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
@@ -35,8 +38,10 @@ public final class ConvTranspose2d: Layer {
         // PyTorch's default bias bound for ConvTranspose2d: fan_in = weight.size(1) * k * k.
         let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
         bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
-        y = Tensor(Shape(input.n, outChannels, oh, ow))
-        dx = Tensor(input)
+        self.inputLayout = inputLayout
+        self.outputLayout = outputLayout
+        y = Tensor(Shape(input.n, outChannels, oh, ow), layout: outputLayout)
+        dx = Tensor(input, layout: inputLayout)
         workspace.require(columns: geometry.patch * input.n * input.plane, staging: input.count)
     }
 
@@ -49,44 +54,38 @@ public final class ConvTranspose2d: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        let g = geometry, plane = x.shape.plane, out = y.shape.perSample
+        let g = geometry, plane = x.shape.plane, inSample = inputLayout.storedChannels(inChannels) * plane
+        let out = outputLayout.storedChannels(g.channels) * g.height * g.width
         y.setBatch(x.shape.n)
         for c in context.chunks(x.shape.n) {
             let width = c.count * plane
-            batchToChannelMajor(x.data + c.start * inChannels * plane, n: c.count, c: inChannels, p: plane, into: workspace.staging)
+            batchToChannelMajor(x.data + c.start * inSample, n: c.count, c: inChannels, p: plane, layout: inputLayout, into: workspace.staging)
             // cols (OC*k*k, m*HW) = Wᵀ (OC*k*k, C) · X (C, m*HW)
             gemm(transA: true, transB: false, m: g.patch, n: width, k: inChannels,
                  a: arena.value(weight), lda: g.patch, b: workspace.staging, ldb: width,
                  beta: 0, c: workspace.columns, ldc: width)
             let target = y.data + c.start * out
             target.update(repeating: 0, count: c.count * out)
-            col2im(workspace.columns, batch: c.count, g, addingInto: target)
+            col2im(workspace.columns, batch: c.count, g, layout: outputLayout, addingInto: target)
         }
         if let bias { addChannelBias(arena.value(bias), to: y) }
         return y
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
-        let n = dy.shape.n, g = geometry, plane = x.shape.plane, out = dy.shape.perSample
+        let n = dy.shape.n, g = geometry, plane = x.shape.plane, inSample = inputLayout.storedChannels(inChannels) * plane
+        let out = outputLayout.storedChannels(g.channels) * g.height * g.width
         dx.setBatch(n)
         for c in context.chunks(n) {
             let width = c.count * plane
-            im2col(dy.data + c.start * out, batch: c.count, g, into: workspace.columns)
+            im2col(dy.data + c.start * out, batch: c.count, g, layout: outputLayout, into: workspace.columns)
             if parameterGradients, let bias {
                 // Σ dy over the micro-batch's samples and positions, in Double: a bias gradient is a
                 // sum of thousands of terms of both signs, and float rounding would depend on the order.
-                let db = arena.gradient(bias, chunk: c.index), plane = g.height * g.width
-                for ch in 0..<g.channels {
-                    var sum = 0.0
-                    for s in c.range {
-                        let row = dy.data + (s * g.channels + ch) * plane
-                        for i in 0..<plane { sum += Double(row[i]) }
-                    }
-                    db[ch] += Float(sum)
-                }
+                accumulateChannelSums(dy, samples: c.range, into: arena.gradient(bias, chunk: c.index))
             }
             if parameterGradients {
-                batchToChannelMajor(x.data + c.start * inChannels * plane, n: c.count, c: inChannels, p: plane, into: workspace.staging)
+                batchToChannelMajor(x.data + c.start * inSample, n: c.count, c: inChannels, p: plane, layout: inputLayout, into: workspace.staging)
                 // dW (C, OC*k*k) += X (C, m*HW) · colsᵀ (m*HW, OC*k*k)
                 gemm(transA: false, transB: true, m: inChannels, n: g.patch, k: width,
                      a: workspace.staging, lda: width, b: workspace.columns, ldb: width,
@@ -97,7 +96,7 @@ public final class ConvTranspose2d: Layer {
                 gemm(transA: false, transB: false, m: inChannels, n: width, k: g.patch,
                      a: arena.value(weight), lda: g.patch, b: workspace.columns, ldb: width,
                      beta: 0, c: workspace.staging, ldc: width)
-                channelToBatchMajor(workspace.staging, n: c.count, c: inChannels, p: plane, into: dx.data + c.start * inChannels * plane)
+                channelToBatchMajor(workspace.staging, n: c.count, c: inChannels, p: plane, into: dx.data + c.start * inSample, layout: inputLayout)
             }
         }
         return dx

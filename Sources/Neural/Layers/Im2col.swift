@@ -1,10 +1,10 @@
-/// Batched im2col: `x (n, C, H, W)` → `cols (C*k*k, n*OH*OW)`, row-major.
+/// Batched im2col: `x (n, C, H, W)` in `layout` → `cols (C*k*k, n*OH*OW)`, row-major.
 ///
 /// Row `(c*k + ki)*k + kj` holds, for every sample and output position `(oh, ow)`, the input
 /// pixel `x[s, c, oh*stride - before + ki, ow*stride - before + kj]` or 0 outside (`before`: the
 /// padding above and left; the padding below and right only sets the output size).
 /// One GEMM against the `(OC, C*k*k)` weight matrix then convolves the whole batch.
-public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into cols: UnsafeMutablePointer<Float>) {
+public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, layout: Layout = .plain, into cols: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding.before
     let H = g.height, W = g.width
     let rowLength = n * oh * ow
@@ -16,7 +16,8 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
                 let owLo = max(0, (p - kj + s - 1) / s)
                 let owHi = min(ow, (W + p - kj + s - 1) / s)
                 for sample in 0..<n {
-                    let plane = x + (sample * g.channels + c) * H * W
+                    let (offset, step) = layout.plane(sample: sample, channel: c, channels: g.channels, pixels: H * W)
+                    let plane = x + offset
                     for y in 0..<oh {
                         let out = row + (sample * oh + y) * ow
                         let iy = y * s - p + ki
@@ -24,15 +25,15 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
                             out.update(repeating: 0, count: ow)
                             continue
                         }
-                        let src = plane + iy * W
+                        let src = plane + iy * W * step
                         if owLo > 0 { out.update(repeating: 0, count: owLo) }
-                        if s == 1 {
+                        if s == 1 && step == 1 {
                             (out + owLo).update(from: src + (owLo - p + kj), count: owHi - owLo)
                         } else {
-                            var ix = owLo * s - p + kj
+                            var ix = (owLo * s - p + kj) * step
                             for xo in owLo..<owHi {
                                 out[xo] = src[ix]
-                                ix += s
+                                ix += s * step
                             }
                         }
                         if owHi < ow { (out + owHi).update(repeating: 0, count: ow - owHi) }
@@ -44,8 +45,8 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
 }
 
 /// Batched col2im, the adjoint of `im2col`: scatters `cols (C*k*k, n*OH*OW)` and *adds*
-/// it into `x (n, C, H, W)`. The caller zeroes `x` first when it wants a plain result.
-public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, addingInto x: UnsafeMutablePointer<Float>) {
+/// it into `x (n, C, H, W)` in `layout`. The caller zeroes `x` first when it wants a plain result.
+public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, layout: Layout = .plain, addingInto x: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth, k = g.kernel, s = g.stride, p = g.padding.before
     let H = g.height, W = g.width
     let rowLength = n * oh * ow
@@ -57,16 +58,17 @@ public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry
                 let owHi = min(ow, (W + p - kj + s - 1) / s)
                 if owLo >= owHi { continue }
                 for sample in 0..<n {
-                    let plane = x + (sample * g.channels + c) * H * W
+                    let (offset, step) = layout.plane(sample: sample, channel: c, channels: g.channels, pixels: H * W)
+                    let plane = x + offset
                     for y in 0..<oh {
                         let iy = y * s - p + ki
                         if iy < 0 || iy >= H { continue }
                         let src = row + (sample * oh + y) * ow
-                        let dst = plane + iy * W
-                        var ix = owLo * s - p + kj
+                        let dst = plane + iy * W * step
+                        var ix = (owLo * s - p + kj) * step
                         for xo in owLo..<owHi {
                             dst[ix] += src[xo]
-                            ix += s
+                            ix += s * step
                         }
                     }
                 }
@@ -75,21 +77,50 @@ public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry
     }
 }
 
-/// `(n, C, P)` → `(C, n, P)`: regroups a batch by channel so that one GEMM sees the
+/// `(n, C, P)` in `layout` → `(C, n, P)`: regroups a batch by channel so that one GEMM sees the
 /// whole batch as one matrix. `P` is the number of spatial positions.
-public func batchToChannelMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>) {
-    for s in 0..<n {
-        for ch in 0..<c {
-            (y + (ch * n + s) * p).update(from: x + (s * c + ch) * p, count: p)
+public func batchToChannelMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, layout: Layout = .plain, into y: UnsafeMutablePointer<Float>) {
+    switch layout {
+    case .plain:
+        for s in 0..<n {
+            for ch in 0..<c {
+                (y + (ch * n + s) * p).update(from: x + (s * c + ch) * p, count: p)
+            }
+        }
+    case let .blocked(b):
+        let blocks = (c + b - 1) / b
+        for s in 0..<n {
+            for block in 0..<blocks {
+                let src = x + (s * blocks + block) * p * b, lanes = min(b, c - block * b)
+                for lane in 0..<lanes {
+                    let dst = y + ((block * b + lane) * n + s) * p
+                    for i in 0..<p { dst[i] = src[i * b + lane] }
+                }
+            }
         }
     }
 }
 
-/// `(C, n, P)` → `(n, C, P)`, the inverse of `batchToChannelMajor`.
-public func channelToBatchMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>) {
-    for s in 0..<n {
-        for ch in 0..<c {
-            (y + (s * c + ch) * p).update(from: x + (ch * n + s) * p, count: p)
+/// `(C, n, P)` → `(n, C, P)` in `layout`, the inverse of `batchToChannelMajor` (a blocked
+/// layout's padding channels are left as they are: zero).
+public func channelToBatchMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>, layout: Layout = .plain) {
+    switch layout {
+    case .plain:
+        for s in 0..<n {
+            for ch in 0..<c {
+                (y + (s * c + ch) * p).update(from: x + (ch * n + s) * p, count: p)
+            }
+        }
+    case let .blocked(b):
+        let blocks = (c + b - 1) / b
+        for s in 0..<n {
+            for block in 0..<blocks {
+                let dst = y + (s * blocks + block) * p * b, lanes = min(b, c - block * b)
+                for lane in 0..<lanes {
+                    let src = x + ((block * b + lane) * n + s) * p
+                    for i in 0..<p { dst[i * b + lane] = src[i] }
+                }
+            }
         }
     }
 }

@@ -13,6 +13,8 @@
 public protocol Layer: AnyObject {
     /// The per-sample shape this layer produces, with the build-time batch size.
     var outputShape: Shape { get }
+    /// The layout of its output (and of the gradient its backward expects).
+    var outputLayout: Layout { get }
     /// `x (n, ...)` → `y (n, ...)`; the returned tensor is owned by the layer.
     func forward(_ x: Tensor) -> Tensor
     /// `dy` of the last forward's output → `dx` of its input, owned by the layer.
@@ -25,6 +27,7 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var kind: String { String(describing: type(of: self)) }
+    public var outputLayout: Layout { .plain }
 }
 
 /// Combines per-micro-batch partial sums (BatchNorm statistics, loss and metric sums) over

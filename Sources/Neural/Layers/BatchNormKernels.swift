@@ -1,0 +1,148 @@
+/// BatchNorm's loops over `(n, C, P)` tensors, for the plain and the blocked layout.
+///
+/// Both visit each channel's values in the same order (samples, then pixels), so the Double
+/// sums behind the statistics are the same bits in either layout. Per-channel arrays have
+/// `C' = layout.storedChannels(C)` entries; the blocked loops run over whole blocks, with zeros
+/// in the arrays' padding entries, so padding channels stay zero.
+enum BatchNormKernels {
+    /// `row[c] = Σ x`, `row[C + c] = Σ x²` over `samples` and pixels. `scratch`: `2·C'` Doubles.
+    static func sums(_ x: UnsafePointer<Float>, _ layout: Layout, C: Int, P: Int, samples: Range<Int>,
+                     scratch: UnsafeMutablePointer<Double>, into row: UnsafeMutablePointer<Double>) {
+        switch layout {
+        case .plain:
+            for ch in 0..<C {
+                var s1 = 0.0, s2 = 0.0
+                for s in samples {
+                    let p = x + (s * C + ch) * P
+                    for i in 0..<P { let v = Double(p[i]); s1 += v; s2 += v * v }
+                }
+                row[ch] = s1
+                row[C + ch] = s2
+            }
+        case let .blocked(b):
+            let stored = layout.storedChannels(C), blocks = stored / b
+            let s1 = scratch, s2 = scratch + stored
+            scratch.update(repeating: 0, count: 2 * stored)
+            for s in samples {
+                for block in 0..<blocks {
+                    let a1 = s1 + block * b, a2 = s2 + block * b
+                    var p = x + (s * blocks + block) * P * b
+                    for _ in 0..<P {
+                        for l in 0..<b { let v = Double(p[l]); a1[l] += v; a2[l] += v * v }
+                        p += b
+                    }
+                }
+            }
+            for ch in 0..<C {
+                row[ch] = s1[ch]
+                row[C + ch] = s2[ch]
+            }
+        }
+    }
+
+    /// `y = x·a[c] + b[c]` for samples `0..<n`.
+    static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ layout: Layout, C: Int, P: Int, n: Int,
+                       a: UnsafePointer<Float>, b shift: UnsafePointer<Float>) {
+        switch layout {
+        case .plain:
+            for s in 0..<n {
+                for ch in 0..<C {
+                    let src = x + (s * C + ch) * P, dst = y + (s * C + ch) * P
+                    let k = a[ch], d = shift[ch]
+                    for i in 0..<P { dst[i] = src[i] * k + d }
+                }
+            }
+        case let .blocked(b):
+            let blocks = layout.storedChannels(C) / b
+            for s in 0..<n {
+                for block in 0..<blocks {
+                    let k = a + block * b, d = shift + block * b
+                    let offset = (s * blocks + block) * P * b
+                    var src = x + offset, dst = y + offset
+                    for _ in 0..<P {
+                        for l in 0..<b { dst[l] = src[l] * k[l] + d[l] }
+                        src += b
+                        dst += b
+                    }
+                }
+            }
+        }
+    }
+
+    /// `row[c] = Σ dy`, `row[C + c] = Σ dy·x̂` with `x̂ = (x − μ)·inv`, over `samples` and pixels.
+    static func gradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ layout: Layout, C: Int, P: Int, samples: Range<Int>,
+                             mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
+                             scratch: UnsafeMutablePointer<Double>, into row: UnsafeMutablePointer<Double>) {
+        switch layout {
+        case .plain:
+            for ch in 0..<C {
+                var sdy = 0.0, sdyx = 0.0
+                let mu = mean[ch], inv = invStd[ch]
+                for s in samples {
+                    let g = dy + (s * C + ch) * P, v = x + (s * C + ch) * P
+                    for i in 0..<P { sdy += Double(g[i]); sdyx += Double(g[i] * (v[i] - mu) * inv) }
+                }
+                row[ch] = sdy
+                row[C + ch] = sdyx
+            }
+        case let .blocked(b):
+            let stored = layout.storedChannels(C), blocks = stored / b
+            let s1 = scratch, s2 = scratch + stored
+            scratch.update(repeating: 0, count: 2 * stored)
+            for s in samples {
+                for block in 0..<blocks {
+                    let a1 = s1 + block * b, a2 = s2 + block * b, mu = mean + block * b, inv = invStd + block * b
+                    let offset = (s * blocks + block) * P * b
+                    var g = dy + offset, v = x + offset
+                    for _ in 0..<P {
+                        for l in 0..<b { a1[l] += Double(g[l]); a2[l] += Double(g[l] * (v[l] - mu[l]) * inv[l]) }
+                        g += b
+                        v += b
+                    }
+                }
+            }
+            for ch in 0..<C {
+                row[ch] = s1[ch]
+                row[C + ch] = s2[ch]
+            }
+        }
+    }
+
+    /// `dx = k·(dy − mean(dy) − x̂·mean(dy·x̂))` with `k = γ·inv`, for samples `0..<n`.
+    static func inputGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ layout: Layout,
+                              C: Int, P: Int, n: Int, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                              meanDy: UnsafePointer<Float>, meanDyX: UnsafePointer<Float>) {
+        switch layout {
+        case .plain:
+            for ch in 0..<C {
+                let inv = invStd[ch], mu = mean[ch], kc = k[ch], mdy = meanDy[ch], mdyx = meanDyX[ch]
+                for s in 0..<n {
+                    let g = dy + (s * C + ch) * P, v = x + (s * C + ch) * P, d = dx + (s * C + ch) * P
+                    for i in 0..<P {
+                        let xhat = (v[i] - mu) * inv
+                        d[i] = kc * (g[i] - mdy - xhat * mdyx)
+                    }
+                }
+            }
+        case let .blocked(b):
+            let blocks = layout.storedChannels(C) / b
+            for s in 0..<n {
+                for block in 0..<blocks {
+                    let o = block * b
+                    let mu = mean + o, inv = invStd + o, kc = k + o, mdy = meanDy + o, mdyx = meanDyX + o
+                    let offset = (s * blocks + block) * P * b
+                    var g = dy + offset, v = x + offset, d = dx + offset
+                    for _ in 0..<P {
+                        for l in 0..<b {
+                            let xhat = (v[l] - mu[l]) * inv[l]
+                            d[l] = kc[l] * (g[l] - mdy[l] - xhat * mdyx[l])
+                        }
+                        g += b
+                        v += b
+                        d += b
+                    }
+                }
+            }
+        }
+    }
+}
