@@ -1,5 +1,6 @@
 #include "peak.h"
 #include <immintrin.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -48,7 +49,7 @@ static volatile float sink;
 
 double swiftgan_fma_peak_gflops(double seconds) {
     const char *isa = swiftgan_fma_peak_isa();
-    int lanes = isa[4] == '5' ? 16 : isa[0] == 'a' ? 8 : 0;
+    int lanes = strcmp(isa, "avx512") == 0 ? 16 : strcmp(isa, "avx2") == 0 ? 8 : 0;
     if (lanes == 0) return 0;
     double best = 0;
     long iterations = 1 << 20;

@@ -117,11 +117,14 @@ public final class NetworkBuilder {
     /// it at build time) the OpenBLAS layer, reading and writing the same layouts.
     private func convolution(_ direction: DNNLConvolution.Direction, _ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool,
                              weightInit: Initialization, biasInit: Initialization?) {
-        let dnnl = backend.usesDNNL(input: shape.c, output: out), outLayout = backend.outputLayout(channels: out)
+        let k = kernel
+        let side = { (size: Int) in DNNLConvolution.outputSize(size, direction, kernel: k, stride: stride, padding: padding) }
+        let positions = side(shape.h) * side(shape.w)
+        let dnnl = backend.usesDNNL(input: shape.c, output: out, positions: positions)
+        let outLayout = backend.outputLayout(input: shape.c, output: out, positions: positions)
         // oneDNN's fast kernels read the blocked layout only (a plain input gets its reference code).
         if dnnl { require(.blocked(DNNL.block)) }
-        let input = shape, name = nextName, inLayout = layout, micro = microBatch, k = kernel
-        let side = { (size: Int) in DNNLConvolution.outputSize(size, direction, kernel: k, stride: stride, padding: padding) }
+        let input = shape, name = nextName, inLayout = layout, micro = microBatch
         let output = Shape(input.n, out, side(input.h), side(input.w))
         precondition(output.h > 0 && output.w > 0, "\(name): empty output for input \(input)")
         let blas: Pending

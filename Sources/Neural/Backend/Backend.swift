@@ -21,16 +21,20 @@ public enum Backend: String, Sendable, CaseIterable {
     /// Channels at or below which a convolution runs on OpenBLAS under `onednn`: oneDNN's blocked
     /// kernels pad 3 channels to a whole block, and measured 2.5x slower than the GEMM there
     /// (D's first layer input gradient 20.3 ms against 7.8; G's last forward 21.1 against 8.4).
+    /// A small output with few pixels (a logit per image) stays on oneDNN: its work is tiny either
+    /// way, and OpenBLAS would first have to gather its blocked input (measured 39 ms against 4
+    /// per step for D's last layer).
     public static let gemmChannels = 4
 
-    /// Whether a convolution from `input` to `output` channels runs on oneDNN.
-    public func usesDNNL(input: Int, output: Int) -> Bool {
-        self == .onednn && input > Self.gemmChannels && output > Self.gemmChannels
+    /// Whether a convolution from `input` to `output` channels, with `positions` output pixels
+    /// per image, runs on oneDNN.
+    public func usesDNNL(input: Int, output: Int, positions: Int) -> Bool {
+        self == .onednn && input > Self.gemmChannels && (output > Self.gemmChannels || positions <= 16)
     }
 
-    /// The layout a convolution with `output` channels writes: blocked under `onednn` (the next
-    /// layers work in it) unless it is one of the small outputs (images, logits) that leave the network.
-    public func outputLayout(channels output: Int) -> Layout {
-        self == .onednn && output > Self.gemmChannels ? .blocked(DNNL.block) : .plain
+    /// The layout a convolution writes: blocked under `onednn` (the next layers work in it) unless
+    /// it is one of the small outputs on OpenBLAS (images) that leave the network.
+    public func outputLayout(input: Int, output: Int, positions: Int) -> Layout {
+        usesDNNL(input: input, output: output, positions: positions) || (self == .onednn && output > Self.gemmChannels) ? .blocked(DNNL.block) : .plain
     }
 }

@@ -59,9 +59,9 @@ public final class Activation: Layer {
         let src = x.data, dst = out.data, count = x.storedCount
         switch function {
         case .relu:
-            for i in 0..<count { dst[i] = max(src[i], 0) }
+            Self.map(src, dst, count) { v in v.replacing(with: 0, where: v .< 0) } scalar: { max($0, 0) }
         case let .leakyReLU(slope):
-            for i in 0..<count { let v = src[i]; dst[i] = v > 0 ? v : v * slope }
+            Self.map(src, dst, count) { v in v.replacing(with: v * slope, where: v .<= 0) } scalar: { $0 > 0 ? $0 : $0 * slope }
         case .tanh:
             for i in 0..<count { dst[i] = Foundation.tanh(src[i]) }
         case .sigmoid:
@@ -77,14 +77,43 @@ public final class Activation: Layer {
         let g = dy.data, d = dx.data, out = y.data, count = dy.storedCount
         switch function {
         case .relu:
-            for i in 0..<count { d[i] = out[i] > 0 ? g[i] : 0 }
+            Self.map(g, out, d, count) { g, y in g.replacing(with: 0, where: y .<= 0) } scalar: { g, y in y > 0 ? g : 0 }
         case let .leakyReLU(slope):
-            for i in 0..<count { d[i] = out[i] > 0 ? g[i] : g[i] * slope }
+            Self.map(g, out, d, count) { g, y in g.replacing(with: g * slope, where: y .<= 0) } scalar: { g, y in y > 0 ? g : g * slope }
         case .tanh:
             for i in 0..<count { d[i] = g[i] * (1 - out[i] * out[i]) }
         case .sigmoid:
             for i in 0..<count { d[i] = g[i] * out[i] * (1 - out[i]) }
         }
         return dx
+    }
+
+    typealias Vector = SIMD8<Float>
+
+    /// `dst[i] = f(src[i])`, eight values at a time without branches (a comparison's mask
+    /// selects), the rest one by one. `dst` may be `src`.
+    @inline(__always)
+    static func map(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
+                    _ f: (Vector) -> Vector, scalar: (Float) -> Float) {
+        var i = 0
+        while i + Vector.scalarCount <= count {
+            let v = UnsafeRawPointer(src + i).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: f(v), as: Vector.self)
+            i += Vector.scalarCount
+        }
+        while i < count { dst[i] = scalar(src[i]); i += 1 }
+    }
+
+    /// `dst[i] = f(a[i], b[i])` likewise; `dst` may be `a`.
+    @inline(__always)
+    static func map(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ count: Int,
+                    _ f: (Vector, Vector) -> Vector, scalar: (Float, Float) -> Float) {
+        var i = 0
+        while i + Vector.scalarCount <= count {
+            let u = UnsafeRawPointer(a + i).loadUnaligned(as: Vector.self), v = UnsafeRawPointer(b + i).loadUnaligned(as: Vector.self)
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: f(u, v), as: Vector.self)
+            i += Vector.scalarCount
+        }
+        while i < count { dst[i] = scalar(a[i], b[i]); i += 1 }
     }
 }

@@ -3,8 +3,17 @@
 /// Both visit each channel's values in the same order (samples, then pixels), so the Double
 /// sums behind the statistics are the same bits in either layout. Per-channel arrays have
 /// `C' = layout.storedChannels(C)` entries; the blocked loops run over whole blocks, with zeros
-/// in the arrays' padding entries, so padding channels stay zero.
+/// in the arrays' padding entries, so padding channels stay zero. They work on eight channels
+/// of a block at a time (`SIMD8`; blocks are 8 or 16 channels), one pixel after another.
 enum BatchNormKernels {
+    typealias F8 = SIMD8<Float>
+    typealias D8 = SIMD8<Double>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
+    @inline(__always) static func store(_ v: F8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self) }
+    @inline(__always) static func load(_ p: UnsafePointer<Double>) -> D8 { UnsafeRawPointer(p).loadUnaligned(as: D8.self) }
+    @inline(__always) static func store(_ v: D8, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: D8.self) }
+
     /// `row[c] = Σ x`, `row[C + c] = Σ x²` over `samples` and pixels. `scratch`: `2·C'` Doubles.
     static func sums(_ x: UnsafePointer<Float>, _ layout: Layout, C: Int, P: Int, samples: Range<Int>,
                      scratch: UnsafeMutablePointer<Double>, into row: UnsafeMutablePointer<Double>) {
@@ -25,11 +34,18 @@ enum BatchNormKernels {
             scratch.update(repeating: 0, count: 2 * stored)
             for s in samples {
                 for block in 0..<blocks {
-                    let a1 = s1 + block * b, a2 = s2 + block * b
-                    var p = x + (s * blocks + block) * P * b
-                    for _ in 0..<P {
-                        for l in 0..<b { let v = Double(p[l]); a1[l] += v; a2[l] += v * v }
-                        p += b
+                    for group in stride(from: 0, to: b, by: 8) {
+                        let o = block * b + group
+                        var a1 = load(s1 + o), a2 = load(s2 + o)
+                        var p = x + (s * blocks + block) * P * b + group
+                        for _ in 0..<P {
+                            let v = D8(load(p))
+                            a1 += v
+                            a2 += v * v
+                            p += b
+                        }
+                        store(a1, s1 + o)
+                        store(a2, s2 + o)
                     }
                 }
             }
@@ -56,13 +72,15 @@ enum BatchNormKernels {
             let blocks = layout.storedChannels(C) / b
             for s in 0..<n {
                 for block in 0..<blocks {
-                    let k = a + block * b, d = shift + block * b
-                    let offset = (s * blocks + block) * P * b
-                    var src = x + offset, dst = y + offset
-                    for _ in 0..<P {
-                        for l in 0..<b { dst[l] = src[l] * k[l] + d[l] }
-                        src += b
-                        dst += b
+                    for group in stride(from: 0, to: b, by: 8) {
+                        let k = load(a + block * b + group), d = load(shift + block * b + group)
+                        let offset = (s * blocks + block) * P * b + group
+                        var src = x + offset, dst = y + offset
+                        for _ in 0..<P {
+                            store(load(src) * k + d, dst)
+                            src += b
+                            dst += b
+                        }
                     }
                 }
             }
@@ -91,13 +109,21 @@ enum BatchNormKernels {
             scratch.update(repeating: 0, count: 2 * stored)
             for s in samples {
                 for block in 0..<blocks {
-                    let a1 = s1 + block * b, a2 = s2 + block * b, mu = mean + block * b, inv = invStd + block * b
-                    let offset = (s * blocks + block) * P * b
-                    var g = dy + offset, v = x + offset
-                    for _ in 0..<P {
-                        for l in 0..<b { a1[l] += Double(g[l]); a2[l] += Double(g[l] * (v[l] - mu[l]) * inv[l]) }
-                        g += b
-                        v += b
+                    for group in stride(from: 0, to: b, by: 8) {
+                        let o = block * b + group
+                        var a1 = load(s1 + o), a2 = load(s2 + o)
+                        let mu = load(mean + o), inv = load(invStd + o)
+                        let offset = (s * blocks + block) * P * b + group
+                        var g = dy + offset, v = x + offset
+                        for _ in 0..<P {
+                            let gv = load(g)
+                            a1 += D8(gv)
+                            a2 += D8(gv * (load(v) - mu) * inv)
+                            g += b
+                            v += b
+                        }
+                        store(a1, s1 + o)
+                        store(a2, s2 + o)
                     }
                 }
             }
@@ -128,18 +154,18 @@ enum BatchNormKernels {
             let blocks = layout.storedChannels(C) / b
             for s in 0..<n {
                 for block in 0..<blocks {
-                    let o = block * b
-                    let mu = mean + o, inv = invStd + o, kc = k + o, mdy = meanDy + o, mdyx = meanDyX + o
-                    let offset = (s * blocks + block) * P * b
-                    var g = dy + offset, v = x + offset, d = dx + offset
-                    for _ in 0..<P {
-                        for l in 0..<b {
-                            let xhat = (v[l] - mu[l]) * inv[l]
-                            d[l] = kc[l] * (g[l] - mdy[l] - xhat * mdyx[l])
+                    for group in stride(from: 0, to: b, by: 8) {
+                        let o = block * b + group
+                        let mu = load(mean + o), inv = load(invStd + o), kc = load(k + o), mdy = load(meanDy + o), mdyx = load(meanDyX + o)
+                        let offset = (s * blocks + block) * P * b + group
+                        var g = dy + offset, v = x + offset, d = dx + offset
+                        for _ in 0..<P {
+                            let xhat = (load(v) - mu) * inv
+                            store(kc * (load(g) - mdy - xhat * mdyx), d)
+                            g += b
+                            v += b
+                            d += b
                         }
-                        g += b
-                        v += b
-                        d += b
                     }
                 }
             }
