@@ -8,13 +8,14 @@ import Neural
 public enum DiscriminatorFeatures {
     public static let grid = 4
 
-    /// Indices into D's trunk of the activations that close a convolutional block.
+    /// Indices into D's trunk of the activations (or BatchNorms with a fused one) that close a
+    /// convolutional block.
     public static func taps(_ d: Network) -> [Int] {
         var out: [Int] = []
         var open = false
         for (i, layer) in d.layers.enumerated() {
             if layer is Conv2d || (layer as? DNNLConvolution)?.direction == .convolution { open = true }
-            if open && layer is Activation { out.append(i); open = false }
+            if open && (layer is Activation || (layer as? BatchNorm)?.activation != nil) { out.append(i); open = false }
         }
         return out
     }

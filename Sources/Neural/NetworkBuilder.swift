@@ -82,7 +82,12 @@ public final class NetworkBuilder {
 
     private var nextName: String { "\(chain.prefix).\(chain.index)" }
 
+    /// The BatchNorm just appended, as a maker taking the activation to fuse into it: the next
+    /// `activation` may fuse (blocked layout) instead of adding a layer.
+    private var fusable: ((Activation.Kind) -> Pending)?
+
     private func append(_ output: Shape, parameters p: Int, bytes: Int, _ make: @escaping Pending) {
+        fusable = nil
         if heads.isEmpty { trunk.append(make) } else { heads[heads.count - 1].layers.append(make) }
         chain.index += 1
         chain.first = false
@@ -165,9 +170,14 @@ public final class NetworkBuilder {
     /// `momentum` toward the batch's; Keras's `momentum = 0.99` is PyTorch's 0.01).
     public func batchNorm(scaleInit: Initialization = .normal(mean: 1, std: 0.02), epsilon: Float = 1e-5, momentum: Float = 0.1) {
         let input = shape, name = nextName, l = layout
-        append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input, layout: l)) { arena, _, context in
-            BatchNorm(name: name, input: input, epsilon: epsilon, momentum: momentum, layout: l, arena: arena, context: context, scaleInit: scaleInit)
+        let make = { (activation: Activation.Kind?) -> Pending in
+            { arena, _, context in
+                BatchNorm(name: name, input: input, epsilon: epsilon, momentum: momentum, layout: l, activation: activation,
+                          arena: arena, context: context, scaleInit: scaleInit)
+            }
         }
+        append(input, parameters: 2 * input.c, bytes: BatchNorm.bytes(input: input, layout: l), make(nil))
+        if l.isBlocked { fusable = { make($0) } }
     }
 
     /// `(C, H, W)` → `(C)`: each channel's mean over its plane.
@@ -181,7 +191,17 @@ public final class NetworkBuilder {
 
     /// In place unless it begins a chain: the network's input belongs to the caller, and a
     /// head's input (the trunk's output) is shared by every head.
+    /// Fused into a BatchNorm just before it in the blocked layout (ReLU, LeakyReLU): the
+    /// activation then takes its module index but no layer of its own.
     public func activation(_ kind: Activation.Kind) {
+        if let fusable, kind == .relu || { if case .leakyReLU = kind { true } else { false } }() {
+            let fused = fusable(kind)
+            if heads.isEmpty { trunk[trunk.count - 1] = fused } else { heads[heads.count - 1].layers[heads[heads.count - 1].layers.count - 1] = fused }
+            self.fusable = nil
+            chain.index += 1
+            chain.first = false
+            return
+        }
         if kind == .sigmoid { requirePlain() }
         let input = shape, inPlace = !chain.first, l = layout
         append(input, parameters: 0, bytes: Activation.bytes(input: input, inPlace: inPlace)) { _, _, _ in

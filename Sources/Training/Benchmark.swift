@@ -107,7 +107,8 @@ public struct Benchmark {
         let communication = (trainer.communicationSeconds - startComm) / n
         let statistics = (trainer.statisticsSeconds - startStats) / n
         let convSeconds = total(profileG, convNames) + total(profileD, convNames)
-        let bnSeconds = total(profileG, ["BatchNorm"]) + total(profileD, ["BatchNorm"]) - statistics
+        let norms: Set<String> = ["BatchNorm", "BatchNorm+ReLU", "BatchNorm+LeakyReLU"]
+        let bnSeconds = total(profileG, norms) + total(profileD, norms) - statistics
         let pointwise: Set<String> = ["ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Dropout", "Reshape"]
         let activationSeconds = total(profileG, pointwise) + total(profileD, pointwise)
         let optimizer = (trainer.optimizerSeconds - startOptimizer) / n
@@ -117,7 +118,7 @@ public struct Benchmark {
             ("convolutions (oneDNN)", dnnlSeconds),
             ("GEMM (OpenBLAS)", gemmSeconds),
             ("im2col/col2im/layout", convSeconds - gemmSeconds - dnnlSeconds),
-            ("BatchNorm", bnSeconds),
+            ("BatchNorm (with fused activations)", bnSeconds),
             ("activations", activationSeconds),
             ("allreduce", communication),
             ("exact reduction (fixed point)", conversion),

@@ -13,6 +13,10 @@ import Foundation
 /// replicas when a reducer synchronizes them, so every replica normalizes by the global batch
 /// and keeps identical running statistics. Each training forward and backward issues exactly
 /// one reduction, whatever the flags. `E[x²] − E[x]²` would lose digits in Float.
+///
+/// In the blocked layout a following ReLU or LeakyReLU can be fused in (`activation`): the
+/// output is then `act(y)`, and the backward takes the gradient of that, saving the activation's
+/// passes over memory (`BatchNormKernels`).
 public final class BatchNorm: Layer {
     public let name: String
     public let channels: Int
@@ -34,11 +38,15 @@ public final class BatchNorm: Layer {
     let y: Tensor
     let dx: Tensor
     public let outputLayout: Layout
+    /// A fused ReLU or LeakyReLU (blocked layout only), or nil.
+    public let activation: Activation.Kind?
     private var x: Tensor!
     /// `(C')` per-channel factors of the last pass (`C'`: the channels as stored, zeros beyond `C`):
-    /// statistics, then the forward's affine `a, b` or the backward's `k, mean(dy), mean(dy·x̂)`.
+    /// statistics, the forward's affine `a, b`, and the backward's `k, mean(dy), mean(dy·x̂)`.
     private let mean: UnsafeMutablePointer<Float>
     private let invStd: UnsafeMutablePointer<Float>
+    private let affineA: UnsafeMutablePointer<Float>
+    private let affineB: UnsafeMutablePointer<Float>
     private let factorA: UnsafeMutablePointer<Float>
     private let factorB: UnsafeMutablePointer<Float>
     private let factorC: UnsafeMutablePointer<Float>
@@ -48,7 +56,10 @@ public final class BatchNorm: Layer {
     private let scratch: UnsafeMutablePointer<Double>
 
     public init(name: String, input: Shape, epsilon: Float = 1e-5, momentum: Float = 0.1, layout: Layout = .plain,
-                arena: ParameterArena, context: LayerContext, scaleInit: Initialization = .constant(1)) {
+                activation: Activation.Kind? = nil, arena: ParameterArena, context: LayerContext, scaleInit: Initialization = .constant(1)) {
+        precondition(activation == nil || (layout.isBlocked && activation != .tanh && activation != .sigmoid),
+                     "\(name): only ReLU and LeakyReLU fuse into BatchNorm, in the blocked layout")
+        self.activation = activation
         self.name = name
         channels = input.c
         self.epsilon = epsilon
@@ -65,6 +76,8 @@ public final class BatchNorm: Layer {
         let stored = layout.storedChannels(channels)
         mean = Memory.allocate(stored)
         invStd = Memory.allocate(stored)
+        affineA = Memory.allocate(stored)
+        affineB = Memory.allocate(stored)
         factorA = Memory.allocate(stored)
         factorB = Memory.allocate(stored)
         factorC = Memory.allocate(stored)
@@ -79,12 +92,23 @@ public final class BatchNorm: Layer {
         Memory.free(runningMean); Memory.free(runningVar); Memory.free(tracked)
         Memory.free(mean); Memory.free(invStd); Memory.free(partials); Memory.free(sums)
         Memory.free(factorA); Memory.free(factorB); Memory.free(factorC); Memory.free(scratch)
+        Memory.free(affineA); Memory.free(affineB)
     }
 
     /// Bytes of output, input gradient and per-micro-batch sums for `input`.
     public static func bytes(input: Shape, layout: Layout = .plain) -> Int { 8 * input.stored(layout) + 8 * input.n * (2 * input.c + 1) }
 
     public var outputShape: Shape { y.shape }
+    public var kind: String { activation.map { "BatchNorm+\(Activation($0, input: Shape(1, 1)).kind)" } ?? "BatchNorm" }
+
+    /// The fused activation's negative slope (0 for ReLU), or nil.
+    private var slope: Float? {
+        switch activation {
+        case .relu: 0
+        case let .leakyReLU(s): s
+        default: nil
+        }
+    }
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
@@ -119,10 +143,10 @@ public final class BatchNorm: Layer {
         }
         for ch in 0..<C {
             let a = gamma[ch] * invStd[ch]
-            factorA[ch] = a
-            factorB[ch] = beta[ch] - mean[ch] * a
+            affineA[ch] = a
+            affineB[ch] = beta[ch] - mean[ch] * a
         }
-        BatchNormKernels.affine(x.data, y.data, outputLayout, C: C, P: P, n: n, a: factorA, b: factorB)
+        BatchNormKernels.affine(x.data, y.data, outputLayout, C: C, P: P, n: n, a: affineA, b: affineB, slope: slope)
         return y
     }
 
@@ -135,7 +159,7 @@ public final class BatchNorm: Layer {
         for c in chunks {
             let row = partials + c.index * width
             BatchNormKernels.gradientSums(dy.data, x.data, outputLayout, C: C, P: P, samples: c.range, mean: mean, invStd: invStd,
-                                          scratch: scratch, into: row)
+                                          slope: slope, a: affineA, b: affineB, scratch: scratch, into: row)
             row[2 * C] = Double(c.count * P)
             if parameterGradients {
                 let dGamma = arena.gradient(scale, chunk: c.index), dBeta = arena.gradient(shift, chunk: c.index)
@@ -155,7 +179,7 @@ public final class BatchNorm: Layer {
                 factorC[ch] = Float(sums[C + ch] / m)
             }
             BatchNormKernels.inputGradient(dy.data, x.data, dx.data, outputLayout, C: C, P: P, n: n, mean: mean, invStd: invStd,
-                                           k: factorA, meanDy: factorB, meanDyX: factorC)
+                                           k: factorA, meanDy: factorB, meanDyX: factorC, slope: slope, a: affineA, b: affineB)
         }
         return dx
     }

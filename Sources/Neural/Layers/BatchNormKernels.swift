@@ -9,6 +9,12 @@ enum BatchNormKernels {
     typealias F8 = SIMD8<Float>
     typealias D8 = SIMD8<Double>
 
+    /// A fused ReLU (slope 0) or LeakyReLU after BatchNorm, blocked layout only: applied to
+    /// `z = a·x + b` in the forward; its derivative (from the sign of `z`, recomputed from `x`)
+    /// scales the incoming gradient in the backward, so neither needs a pass of its own.
+    @inline(__always) static func activate(_ z: F8, _ slope: Float) -> F8 { z.replacing(with: z * slope, where: z .<= 0) }
+    @inline(__always) static func gate(_ g: F8, _ z: F8, _ slope: Float) -> F8 { g.replacing(with: g * slope, where: z .<= 0) }
+
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }
     @inline(__always) static func store(_ v: F8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: F8.self) }
     @inline(__always) static func load(_ p: UnsafePointer<Double>) -> D8 { UnsafeRawPointer(p).loadUnaligned(as: D8.self) }
@@ -56,11 +62,12 @@ enum BatchNormKernels {
         }
     }
 
-    /// `y = x·a[c] + b[c]` for samples `0..<n`.
+    /// `y = x·a[c] + b[c]` for samples `0..<n`, then the fused activation if any (`slope`).
     static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ layout: Layout, C: Int, P: Int, n: Int,
-                       a: UnsafePointer<Float>, b shift: UnsafePointer<Float>) {
+                       a: UnsafePointer<Float>, b shift: UnsafePointer<Float>, slope: Float?) {
         switch layout {
         case .plain:
+            precondition(slope == nil, "a fused activation needs the blocked layout")
             for s in 0..<n {
                 for ch in 0..<C {
                     let src = x + (s * C + ch) * P, dst = y + (s * C + ch) * P
@@ -76,10 +83,18 @@ enum BatchNormKernels {
                         let k = load(a + block * b + group), d = load(shift + block * b + group)
                         let offset = (s * blocks + block) * P * b + group
                         var src = x + offset, dst = y + offset
-                        for _ in 0..<P {
-                            store(load(src) * k + d, dst)
-                            src += b
-                            dst += b
+                        if let slope {
+                            for _ in 0..<P {
+                                store(activate(load(src) * k + d, slope), dst)
+                                src += b
+                                dst += b
+                            }
+                        } else {
+                            for _ in 0..<P {
+                                store(load(src) * k + d, dst)
+                                src += b
+                                dst += b
+                            }
                         }
                     }
                 }
@@ -87,12 +102,15 @@ enum BatchNormKernels {
         }
     }
 
-    /// `row[c] = Σ dy`, `row[C + c] = Σ dy·x̂` with `x̂ = (x − μ)·inv`, over `samples` and pixels.
+    /// `row[c] = Σ dy`, `row[C + c] = Σ dy·x̂` with `x̂ = (x − μ)·inv`, over `samples` and pixels
+    /// (`dy` through the fused activation's derivative first, if any: `slope`, with the
+    /// forward's `a`, `b`).
     static func gradientSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ layout: Layout, C: Int, P: Int, samples: Range<Int>,
-                             mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
+                             mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, slope: Float?, a: UnsafePointer<Float>, b shift: UnsafePointer<Float>,
                              scratch: UnsafeMutablePointer<Double>, into row: UnsafeMutablePointer<Double>) {
         switch layout {
         case .plain:
+            precondition(slope == nil, "a fused activation needs the blocked layout")
             for ch in 0..<C {
                 var sdy = 0.0, sdyx = 0.0
                 let mu = mean[ch], inv = invStd[ch]
@@ -112,15 +130,25 @@ enum BatchNormKernels {
                     for group in stride(from: 0, to: b, by: 8) {
                         let o = block * b + group
                         var a1 = load(s1 + o), a2 = load(s2 + o)
-                        let mu = load(mean + o), inv = load(invStd + o)
+                        let mu = load(mean + o), inv = load(invStd + o), k = load(a + o), d = load(shift + o)
                         let offset = (s * blocks + block) * P * b + group
                         var g = dy + offset, v = x + offset
-                        for _ in 0..<P {
-                            let gv = load(g)
-                            a1 += D8(gv)
-                            a2 += D8(gv * (load(v) - mu) * inv)
-                            g += b
-                            v += b
+                        if let slope {
+                            for _ in 0..<P {
+                                let xv = load(v), gv = gate(load(g), xv * k + d, slope)
+                                a1 += D8(gv)
+                                a2 += D8(gv * (xv - mu) * inv)
+                                g += b
+                                v += b
+                            }
+                        } else {
+                            for _ in 0..<P {
+                                let gv = load(g)
+                                a1 += D8(gv)
+                                a2 += D8(gv * (load(v) - mu) * inv)
+                                g += b
+                                v += b
+                            }
                         }
                         store(a1, s1 + o)
                         store(a2, s2 + o)
@@ -134,12 +162,15 @@ enum BatchNormKernels {
         }
     }
 
-    /// `dx = k·(dy − mean(dy) − x̂·mean(dy·x̂))` with `k = γ·inv`, for samples `0..<n`.
+    /// `dx = k·(dy − mean(dy) − x̂·mean(dy·x̂))` with `k = γ·inv`, for samples `0..<n` (`dy`
+    /// through the fused activation's derivative first, as in `gradientSums`).
     static func inputGradient(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ layout: Layout,
                               C: Int, P: Int, n: Int, mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, k: UnsafePointer<Float>,
-                              meanDy: UnsafePointer<Float>, meanDyX: UnsafePointer<Float>) {
+                              meanDy: UnsafePointer<Float>, meanDyX: UnsafePointer<Float>,
+                              slope: Float?, a: UnsafePointer<Float>, b shift: UnsafePointer<Float>) {
         switch layout {
         case .plain:
+            precondition(slope == nil, "a fused activation needs the blocked layout")
             for ch in 0..<C {
                 let inv = invStd[ch], mu = mean[ch], kc = k[ch], mdy = meanDy[ch], mdyx = meanDyX[ch]
                 for s in 0..<n {
@@ -157,14 +188,24 @@ enum BatchNormKernels {
                     for group in stride(from: 0, to: b, by: 8) {
                         let o = block * b + group
                         let mu = load(mean + o), inv = load(invStd + o), kc = load(k + o), mdy = load(meanDy + o), mdyx = load(meanDyX + o)
+                        let fa = load(a + o), fb = load(shift + o)
                         let offset = (s * blocks + block) * P * b + group
                         var g = dy + offset, v = x + offset, d = dx + offset
-                        for _ in 0..<P {
-                            let xhat = (load(v) - mu) * inv
-                            store(kc * (load(g) - mdy - xhat * mdyx), d)
-                            g += b
-                            v += b
-                            d += b
+                        if let slope {
+                            for _ in 0..<P {
+                                let xv = load(v), gv = gate(load(g), xv * fa + fb, slope)
+                                store(kc * (gv - mdy - (xv - mu) * inv * mdyx), d)
+                                g += b
+                                v += b
+                                d += b
+                            }
+                        } else {
+                            for _ in 0..<P {
+                                store(kc * (load(g) - mdy - (load(v) - mu) * inv * mdyx), d)
+                                g += b
+                                v += b
+                                d += b
+                            }
                         }
                     }
                 }
