@@ -5,7 +5,8 @@ import Foundation
 /// `L2R_L2LOSS_SVC_DUAL`, one-vs-rest; what scikit-learn's `LinearSVC` runs) on feature vectors,
 /// the DCGAN paper's §5 measure of what D's features are worth. Features are standardised with
 /// the training set's means and deviations; the regularisation `C` is chosen by k-fold
-/// cross-validation on the training set only, never on the test set.
+/// cross-validation on the training set only, never on the test set (a single candidate is
+/// taken as given: there is nothing to choose, and k trainings are saved).
 public struct LinearProbe {
     public let dimension: Int
     public let candidates: [Double]
@@ -19,7 +20,7 @@ public struct LinearProbe {
 
     public struct Result: Sendable {
         public let c: Double
-        /// Cross-validation accuracy of each candidate C, in order.
+        /// Cross-validation accuracy of each candidate C, in order (empty for a single candidate).
         public let validation: [Double]
         public let testAccuracy: Double
         /// The predicted class of each test row.
@@ -78,7 +79,7 @@ public struct LinearProbe {
         var validation: [Double] = []
         let target = UnsafeMutablePointer<Double>.allocate(capacity: n)
         defer { target.deallocate() }
-        for c in candidates {
+        for c in candidates where candidates.count > 1 {
             var p = parameter(c)
             if let problem = check_parameter(&trainProblem.problem, &p) { throw EvaluationError("LIBLINEAR: \(String(cString: problem))") }
             cross_validation(&trainProblem.problem, &p, Int32(folds), target)
@@ -86,8 +87,9 @@ public struct LinearProbe {
             validation.append(accuracy)
             log(String(format: "C %g: %d-fold cross-validation accuracy %.4f", c, folds, accuracy))
         }
-        let best = candidates[validation.indices.max { validation[$0] < validation[$1] }!]
+        let best = candidates.count == 1 ? candidates[0] : candidates[validation.indices.max { validation[$0] < validation[$1] }!]
         var p = parameter(best)
+        if let problem = check_parameter(&trainProblem.problem, &p) { throw EvaluationError("LIBLINEAR: \(String(cString: problem))") }
         var trained: UnsafeMutablePointer<model>? = CLinear.train(&trainProblem.problem, &p)
         guard let model = trained else { throw EvaluationError("LIBLINEAR could not train") }
         defer { free_and_destroy_model(&trained) }

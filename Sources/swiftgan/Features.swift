@@ -79,7 +79,7 @@ struct LinearProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "linear-probe",
         abstract: "A regularised L2-SVM (LIBLINEAR) on feature files: train on --train, report accuracy on --test.",
-        discussion: "Features are standardised with the training set's statistics; C is chosen by cross-validation on the training set only. Labels are read from <file>.labels.npy (as features writes them).")
+        discussion: "Features are standardised with the training set's statistics; C is chosen by cross-validation on the training set only (a single --c is used as given). Labels are read from <file>.labels.npy (as features writes them).")
 
     @Option(help: "Training features (.npy, N x D).")
     var train: String
@@ -111,7 +111,8 @@ struct LinearProbeCommand: ParsableCommand {
         guard a.x.allSatisfy(\.isFinite), b.x.allSatisfy(\.isFinite) else { throw ValidationError("features must be finite") }
         let result = try LinearProbe(dimension: a.d, candidates: candidates.map { $0! }, folds: folds)
             .run(train: a.x, trainLabels: a.y, test: b.x, testLabels: b.y) { print($0) }
-        print(String(format: "linear probe: C %g (chosen by %d-fold cross-validation on %d training rows), test accuracy %.4f on %d rows",
-                     result.c, folds, a.y.count, result.testAccuracy, b.y.count))
+        let how = result.validation.isEmpty ? "given" : "chosen by \(folds)-fold cross-validation"
+        print("linear probe: C \(result.c) (\(how) on \(a.y.count) training rows), "
+              + String(format: "test accuracy %.4f on %d rows", result.testAccuracy, b.y.count))
     }
 }

@@ -50,6 +50,10 @@ final class LatentToolsTests: TinyRunTestCase {
         assertOneLineError(probe, "--train has 896 features per row, --test 1024")
         let ok = try Command.run(["linear-probe", "--train", path("f1.npy"), "--test", path("f2.npy"), "--c", "0.1,1", "--folds", "3"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        XCTAssertNotNil(ok.stdout.firstMatch(of: /test accuracy [01]\.\d{4} on 80 rows/), ok.stdout)
+        XCTAssertNotNil(ok.stdout.firstMatch(of: /chosen by 3-fold cross-validation on 80 training rows\), test accuracy [01]\.\d{4} on 80 rows/), ok.stdout)
+        let given = try Command.run(["linear-probe", "--train", path("f1.npy"), "--test", path("f2.npy"), "--c", "0.1"])
+        XCTAssertEqual(given.status, 0, given.stderr)
+        XCTAssertFalse(given.stdout.contains("cross-validation accuracy"), "one C: nothing to choose, no cross-validation")
+        XCTAssertNotNil(given.stdout.firstMatch(of: /C 0\.1 \(given on 80 training rows\), test accuracy [01]\.\d{4} on 80 rows/), given.stdout)
     }
 }
