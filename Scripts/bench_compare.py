@@ -4,14 +4,18 @@ same sitting, runs interleaved so both see the same noise; prints medians and ra
 
     python3 Scripts/bench_compare.py                     # all configurations, 3 repeats
     python3 Scripts/bench_compare.py --python /tmp/torchenv/bin/python --repeats 5 --configs 64x3
+    python3 Scripts/bench_compare.py --backend blas      # SwiftGAN's reference backend instead
 
-Configurations (batch 64 per rank, as issue 6 states them):
-  64x3 r1: 64x64x3, 1 rank x 1 BLAS thread   vs PyTorch 1 thread
+Configurations (batch 64 per rank):
+  64x3 r1: 64x64x3, 1 rank x 1 thread           vs PyTorch 1 thread
   64x3 r2: 64x64x3, 2 ranks x 1 thread (mpirun) vs PyTorch 2 threads
   32x1 r1 / r2: the 32x32x1 model likewise
 PyTorch is run as pytorch/examples main.py computes the step, and with --freeze-d-in-g (no D
-weight gradients in the G step, which SwiftGAN never computes). Where torch cannot be imported
-only SwiftGAN's figures are printed. Peak resident memory is each run's largest process.
+weight gradients in the G step, which SwiftGAN never computes); --bf16 adds PyTorch under
+bfloat16 autocast on one thread (a column for reference: SwiftGAN trains in float32). Where
+torch cannot be imported only SwiftGAN's figures are printed. Peak resident memory is each
+run's largest process. "FMA limit" is the share of the core's measured fp32 FMA throughput
+that the step's convolution and GEMM work would need at the measured rate.
 """
 import argparse
 import json
@@ -35,22 +39,23 @@ def run(cmd, env=None):
     return json.loads(line)
 
 
-def swiftgan(size, channels, ranks, steps, warmup):
+def swiftgan(size, channels, ranks, steps, warmup, backend):
     args = [SWIFTGAN, 'bench', '--image-size', str(size), '--channels', str(channels), '--batch-size', '64',
-            '--steps', str(steps), '--warmup', str(warmup), '--json']
-    env = dict(os.environ, OPENBLAS_NUM_THREADS='1', OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1')
+            '--steps', str(steps), '--warmup', str(warmup), '--threads', '1', '--backend', backend, '--json']
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1')
     if ranks > 1:
-        args = ['mpirun', '--mca', 'plm', 'isolated', '-np', str(ranks), '--bind-to', 'core',
-                '-x', 'OPENBLAS_NUM_THREADS=1'] + args
+        args = ['mpirun', '--mca', 'plm', 'isolated', '-np', str(ranks), '--bind-to', 'core'] + args
     r = run(args, env)
     return r['img_per_s'], r['peak_rss_mib'], r
 
 
-def torch_bench(python, size, channels, threads, steps, warmup, freeze):
+def torch_bench(python, size, channels, threads, steps, warmup, freeze, bf16=False):
     args = [python, TORCH_BENCH, '--size', str(size), '--channels', str(channels), '--batch', '64',
             '--threads', str(threads), '--steps', str(steps), '--warmup', str(warmup), '--json']
     if freeze:
         args.append('--freeze-d-in-g')
+    if bf16:
+        args.append('--bf16')
     script = ('import resource, runpy, sys; sys.argv = sys.argv[1:]; '
               'runpy.run_path(sys.argv[0], run_name="__main__"); '
               'print("{\\"rss_mib\\": %f}" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))')
@@ -70,6 +75,8 @@ def main():
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--configs', default='64x3,32x1')
     p.add_argument('--ranks', default='1,2')
+    p.add_argument('--backend', default='onednn', choices=['onednn', 'blas'])
+    p.add_argument('--bf16', action='store_true', help='also PyTorch under bfloat16 autocast (1 rank only)')
     args = p.parse_args()
     if not os.path.exists(SWIFTGAN):
         sys.exit(f'{SWIFTGAN} not found: run swift build -c release first')
@@ -81,9 +88,9 @@ def main():
         size, channels = (int(v) for v in config.split('x'))
         steps, warmup = (5, 1) if size == 64 else (10, 2)
         for ranks in (int(r) for r in args.ranks.split(',')):
-            ours, theirs, frozen, our_rss, their_rss, breakdown = [], [], [], [], [], None
+            ours, theirs, frozen, half, our_rss, their_rss, breakdown = [], [], [], [], [], [], None
             for _ in range(args.repeats):
-                ips, rss, breakdown = swiftgan(size, channels, ranks, steps, warmup)
+                ips, rss, breakdown = swiftgan(size, channels, ranks, steps, warmup, args.backend)
                 ours.append(ips)
                 our_rss.append(rss)
                 if has_torch:
@@ -91,18 +98,22 @@ def main():
                     theirs.append(ips)
                     their_rss.append(rss)
                     frozen.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=True)[0])
-            rows.append((config, ranks, ours, theirs, frozen, max(our_rss), max(their_rss) if their_rss else None, breakdown))
-            print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen}', flush=True)
+                    if args.bf16 and ranks == 1:
+                        half.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False, bf16=True)[0])
+            rows.append((config, ranks, ours, theirs, frozen, half, max(our_rss), max(their_rss) if their_rss else None, breakdown))
+            print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen} torch-bf16 {half}', flush=True)
     print()
-    print('| model | SwiftGAN | img/s (median) | PyTorch | img/s | ratio | PyTorch, no D grads in G step | ratio | % of sgemm peak | allreduce share | RSS MiB ours / PyTorch |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|')
-    for config, ranks, ours, theirs, frozen, our_rss, their_rss, b in rows:
+    print(f'SwiftGAN backend: {args.backend}; medians of {args.repeats} interleaved runs')
+    print('| model | SwiftGAN | img/s | PyTorch fp32 | img/s | ratio | PyTorch, no D grads in G step | ratio | PyTorch bf16 | FMA limit | allreduce share | RSS MiB ours / PyTorch |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
+    for config, ranks, ours, theirs, frozen, half, our_rss, their_rss, b in rows:
         m = statistics.median(ours)
         t = statistics.median(theirs) if theirs else float('nan')
         f = statistics.median(frozen) if frozen else float('nan')
+        h = f'{statistics.median(half):.2f}' if half else '—'
         layout = f'{ranks} rank{"s" if ranks > 1 else ""} x 1 thread'
         print(f'| {config.replace("x", "x" + config.split("x")[0] + "x", 1)} | {layout} | {m:.2f} | {ranks} thread{"s" if ranks > 1 else ""} | '
-              f'{t:.2f} | {m / t:.2f} | {f:.2f} | {m / f:.2f} | {100 * b["peak_fraction"]:.0f}% | '
+              f'{t:.2f} | {m / t:.2f} | {f:.2f} | {m / f:.2f} | {h} | {100 * b["fma_fraction"]:.0f}% | '
               f'{100 * b["communication_share"]:.1f}% | {our_rss:.0f} / {their_rss if their_rss is None else round(their_rss)} |')
 
 
