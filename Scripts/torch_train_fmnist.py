@@ -13,7 +13,6 @@ one Adam step; G through the updated D; BCE on logits), optimizer (Adam 2e-4, be
 eval mode, as `swiftgan sample` draws them; written as float32 (N, 1, 32, 32) in [-1, 1].
 """
 import argparse
-import gzip
 import os
 import sys
 import time
@@ -23,16 +22,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from inception_fid import fashion_mnist  # noqa: E402
 from reference_models import Discriminator, Generator, init_weights  # noqa: E402
-
-
-def fashion_mnist_train(size=32):
-    with gzip.open('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', 'rb') as f:
-        raw = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    pad = (size - 28) // 2
-    images = np.zeros((raw.shape[0], 1, size, size), np.float32)
-    images[:, 0, pad:pad + 28, pad:pad + 28] = raw
-    return torch.from_numpy(images / 127.5 - 1)
 
 
 def main():
@@ -52,7 +43,7 @@ def main():
     init_weights(D, False)
     optG = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     optD = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    data = fashion_mnist_train()
+    data = torch.from_numpy(fashion_mnist('train'))
     steps = data.shape[0] // a.batch
     start = time.time()
     for epoch in range(a.epochs):
