@@ -80,22 +80,14 @@ public func col2im(_ cols: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry
 /// `(n, C, P)` in `layout` → `(C, n, P)`: regroups a batch by channel so that one GEMM sees the
 /// whole batch as one matrix. `P` is the number of spatial positions.
 public func batchToChannelMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, layout: Layout = .plain, into y: UnsafeMutablePointer<Float>) {
-    switch layout {
-    case .plain:
-        for s in 0..<n {
-            for ch in 0..<c {
-                (y + (ch * n + s) * p).update(from: x + (s * c + ch) * p, count: p)
-            }
-        }
-    case let .blocked(b):
-        let blocks = (c + b - 1) / b
-        for s in 0..<n {
-            for block in 0..<blocks {
-                let src = x + (s * blocks + block) * p * b, lanes = min(b, c - block * b)
-                for lane in 0..<lanes {
-                    let dst = y + ((block * b + lane) * n + s) * p
-                    for i in 0..<p { dst[i] = src[i * b + lane] }
-                }
+    for s in 0..<n {
+        for ch in 0..<c {
+            let (offset, stride) = layout.plane(sample: s, channel: ch, channels: c, pixels: p)
+            let src = x + offset, dst = y + (ch * n + s) * p
+            if stride == 1 {
+                dst.update(from: src, count: p)
+            } else {
+                for i in 0..<p { dst[i] = src[i * stride] }
             }
         }
     }
@@ -104,22 +96,14 @@ public func batchToChannelMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: In
 /// `(C, n, P)` → `(n, C, P)` in `layout`, the inverse of `batchToChannelMajor` (a blocked
 /// layout's padding channels are left as they are: zero).
 public func channelToBatchMajor(_ x: UnsafePointer<Float>, n: Int, c: Int, p: Int, into y: UnsafeMutablePointer<Float>, layout: Layout = .plain) {
-    switch layout {
-    case .plain:
-        for s in 0..<n {
-            for ch in 0..<c {
-                (y + (s * c + ch) * p).update(from: x + (ch * n + s) * p, count: p)
-            }
-        }
-    case let .blocked(b):
-        let blocks = (c + b - 1) / b
-        for s in 0..<n {
-            for block in 0..<blocks {
-                let dst = y + (s * blocks + block) * p * b, lanes = min(b, c - block * b)
-                for lane in 0..<lanes {
-                    let src = x + ((block * b + lane) * n + s) * p
-                    for i in 0..<p { dst[i * b + lane] = src[i] }
-                }
+    for s in 0..<n {
+        for ch in 0..<c {
+            let (offset, stride) = layout.plane(sample: s, channel: ch, channels: c, pixels: p)
+            let src = x + (ch * n + s) * p, dst = y + offset
+            if stride == 1 {
+                dst.update(from: src, count: p)
+            } else {
+                for i in 0..<p { dst[i * stride] = src[i] }
             }
         }
     }
