@@ -79,9 +79,12 @@ public struct LinearProbe {
         var validation: [Double] = []
         let target = UnsafeMutablePointer<Double>.allocate(capacity: n)
         defer { target.deallocate() }
-        for c in candidates where candidates.count > 1 {
+        for c in candidates {
             var p = parameter(c)
             if let problem = check_parameter(&trainProblem.problem, &p) { throw EvaluationError("LIBLINEAR: \(String(cString: problem))") }
+        }
+        for c in candidates where candidates.count > 1 {
+            var p = parameter(c)
             cross_validation(&trainProblem.problem, &p, Int32(folds), target)
             let accuracy = Double((0..<n).filter { Int(target[$0]) == trainLabels[$0] }.count) / Double(n)
             validation.append(accuracy)
@@ -89,7 +92,6 @@ public struct LinearProbe {
         }
         let best = candidates.count == 1 ? candidates[0] : candidates[validation.indices.max { validation[$0] < validation[$1] }!]
         var p = parameter(best)
-        if let problem = check_parameter(&trainProblem.problem, &p) { throw EvaluationError("LIBLINEAR: \(String(cString: problem))") }
         var trained: UnsafeMutablePointer<model>? = CLinear.train(&trainProblem.problem, &p)
         guard let model = trained else { throw EvaluationError("LIBLINEAR could not train") }
         defer { free_and_destroy_model(&trained) }
