@@ -151,7 +151,7 @@ public final class Reduction: StatisticsReducer {
 
     /// `2^e` with `maximum · 2^e < 2^51`, or 0 when every partial is zero or some is not finite
     /// (`maximum` is then infinite). `micro` (at most 2^11) keeps the sums below 2^62.
-    static func scale(maximum: Double, micro: Double) -> Double {
+    public static func scale(maximum: Double, micro: Double) -> Double {
         precondition(micro <= 2048, "more than 2048 micro-batches per step")
         guard maximum > 0, maximum.isFinite else { return 0 }
         return Foundation.scalbn(1.0, FixedPoint.partialBound - Int(maximum.exponent) - 1)

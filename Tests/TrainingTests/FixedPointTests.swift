@@ -1,10 +1,11 @@
+import Distributed
 import Foundation
 import Neural
 import XCTest
 
 /// The fixed-point sums behind exact gradient reduction, against the float sum they replace:
-/// M = 64 micro-batch partials of mixed magnitudes, with the scale `Reduction` picks
-/// (`2^e`, `A·2^e < 2^51 ≤ 2A·2^e`, A the largest |partial|).
+/// M = 64 micro-batch partials of mixed magnitudes, with the scale `Reduction` picks (checked:
+/// `2^e` with `A·2^e < 2^51 ≤ 2A·2^e`, A the largest |partial|).
 final class FixedPointTests: XCTestCase {
     let m = 64, count = 4096
 
@@ -21,7 +22,7 @@ final class FixedPointTests: XCTestCase {
 
     func fixedSum(_ parts: [[Float]], order: [Int]) -> (sum: [Float], largest: Double) {
         let largest = Double(parts.map { p in p.withUnsafeBufferPointer { FixedPoint.largestMagnitude($0.baseAddress!, count: count) } }.max()!)
-        let scale = Double(sign: .plus, exponent: FixedPoint.partialBound - 1 - largest.exponent, significand: 1)
+        let scale = Reduction.scale(maximum: largest, micro: Double(m))
         XCTAssertTrue(largest * scale < 0x1p51 && 2 * largest * scale >= 0x1p51)
         var acc = [Int64](repeating: 0, count: count)
         for k in order { parts[k].withUnsafeBufferPointer { FixedPoint.accumulate($0.baseAddress!, count: count, scale: scale, into: &acc) } }
