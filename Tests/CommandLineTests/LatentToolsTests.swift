@@ -34,7 +34,9 @@ final class LatentToolsTests: TinyRunTestCase {
                                             "--terms", "+3,99", "--out", path("x.png")]), "index 99 is beyond the sheet's 64")
 
         for (ranks, name) in [(1, "f1"), (2, "f2")] {
-            var args = ["features", "--checkpoint", checkpoint, "--data", path("data"), "--count", "80", "--out", path("\(name).npy")]
+            // One thread per rank in both runs, as in EvaluationCommandTests: OpenBLAS's AVX2 kernels
+            // round a GEMM differently when it is split over two threads.
+            var args = ["features", "--checkpoint", checkpoint, "--data", path("data"), "--count", "80", "--threads", "1", "--out", path("\(name).npy")]
             if ranks > 1 { args = ["--oversubscribe", "--mca", "plm", "isolated", "-np", "2", Command.swiftgan.path] + args }
             let out = ranks == 1 ? try Command.run(args)
                 : try Command.run(args, executable: try XCTUnwrap(DistributedTrainingTests.mpirun), environment: DistributedTrainingTests.mpiEnvironment)
