@@ -13,6 +13,8 @@ public final class NetworkBuilder {
     /// The layout at the end of the chain being built.
     public private(set) var layout: Layout = .plain
     public let backend: Backend
+    /// The convolutions' arithmetic on oneDNN (OpenBLAS layers compute in fp32).
+    public let precision: Precision
     /// Samples per micro-batch the network will run (0: whole batches), for oneDNN's primitives.
     public var microBatch = 0
     let inputShape: Shape
@@ -36,10 +38,11 @@ public final class NetworkBuilder {
     }
 
     /// `input`: the per-sample shape with the largest batch as `n`.
-    public init(input: Shape, prefix: String = "main", backend: Backend = .current) {
+    public init(input: Shape, prefix: String = "main", backend: Backend = .current, precision: Precision = .current) {
         shape = input
         inputShape = input
         self.backend = backend
+        self.precision = precision
         chain = Chain(prefix: prefix, index: 0, first: true)
     }
 
@@ -129,7 +132,7 @@ public final class NetworkBuilder {
         let outLayout = backend.outputLayout(input: shape.c, output: out, positions: positions)
         // oneDNN's fast kernels read the blocked layout only (a plain input gets its reference code).
         if dnnl { require(.blocked(DNNL.block)) }
-        let input = shape, name = nextName, inLayout = layout, micro = microBatch
+        let input = shape, name = nextName, inLayout = layout, micro = microBatch, precision = precision
         let output = Shape(input.n, out, side(input.h), side(input.w))
         precondition(output.h > 0 && output.w > 0, "\(name): empty output for input \(input)")
         let blas: Pending
@@ -155,13 +158,18 @@ public final class NetworkBuilder {
             }
         }
         append(output, parameters: input.c * out * k * k + (bias ? out : 0),
-               bytes: dnnl ? DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output) : blasBytes) { arena, workspace, context in
+               bytes: dnnl ? DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output, precision: precision) : blasBytes) {
+            arena, workspace, context in
             guard dnnl else { return blas(arena, workspace, context) }
-            do {
-                return try DNNLConvolution(name: name, direction: direction, input: input, outChannels: out, kernel: k, stride: stride,
-                                           padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout,
-                                           arena: arena, context: context, microBatch: micro)
-            } catch { return blas(arena, workspace, context) }
+            // The precision asked for, else fp32 on oneDNN, else OpenBLAS.
+            for p in precision == .fp32 ? [Precision.fp32] : [precision, .fp32] {
+                if let layer = try? DNNLConvolution(name: name, direction: direction, input: input, outChannels: out, kernel: k, stride: stride,
+                                                    padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout,
+                                                    arena: arena, context: context, microBatch: micro, precision: p) {
+                    return layer
+                }
+            }
+            return blas(arena, workspace, context)
         }
         layout = outLayout
     }

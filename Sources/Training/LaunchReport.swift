@@ -48,7 +48,7 @@ public struct LaunchReport: Sendable {
         let n = placements.count
         let threads = Set(placements.map(\.blasThreads))
         let convolutions = Backend.current == .onednn
-            ? "convolutions on oneDNN \(DNNL.version) (\(DNNL.isa), \(Layout.blocked(DNNL.block)))" : "convolutions on OpenBLAS (--backend blas)"
+            ? "convolutions on oneDNN \(DNNL.version) (\(DNNL.isa), \(Layout.blocked(DNNL.block)), \(Precision.current))" : "convolutions on OpenBLAS (--backend blas)"
         let threadText = (threads.count == 1 ? "\(threads.first!) thread\(threads.first! == 1 ? "" : "s") per rank"
                                              : "threads per rank \(placements.map(\.blasThreads))") + " (OpenBLAS \(BLASKernels.name) kernels; \(convolutions))"
         let hostText = hosts.map { h in

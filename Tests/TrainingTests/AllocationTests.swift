@@ -50,6 +50,15 @@ final class AllocationTests: XCTestCase {
 
     /// The Keras-style model (asymmetric padding, global average pooling) under schedules with
     /// several and separate D updates and fresh G steps.
+    /// bf16 convolutions convert into buffers made at build time.
+    func testBF16StepAllocatesNothing() throws {
+        guard Backend.current == .onednn else { throw XCTSkip("bf16 runs on oneDNN only") }
+        if let why = Precision.bf16Unavailable { throw XCTSkip("bf16: \(why)") }
+        Precision.current = .bf16
+        defer { Precision.current = .fp32 }
+        try assertStepsDoNotAllocate(ModelConfig(architecture: .dcgan, imageSize: 32, channels: 3, nz: 16, ngf: 8, ndf: 8), microBatch: 2)
+    }
+
     func testKerasModelAndSchedulesAllocateNothing() throws {
         let keras = ModelConfig(architecture: .kerasCeleba, imageSize: 64, channels: 3, nz: 8, ngf: 2, ndf: 2)
         try assertStepsDoNotAllocate(keras, schedule: Schedule(dSteps: 1, gSteps: 1, dUpdate: .separate))

@@ -60,15 +60,16 @@ public enum DNNL {
     }
 
     /// A 4-D memory descriptor.
-    static func descriptor(_ d0: Int, _ d1: Int, _ d2: Int, _ d3: Int, _ tag: dnnl_format_tag_t) throws(DNNLError) -> dnnl_memory_desc_t {
+    static func descriptor(_ d0: Int, _ d1: Int, _ d2: Int, _ d3: Int, _ tag: dnnl_format_tag_t,
+                           type: dnnl_data_type_t = dnnl_f32) throws(DNNLError) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
-        try check(sg_md4(&md, Int64(d0), Int64(d1), Int64(d2), Int64(d3), dnnl_f32, tag), "memory descriptor \(d0)x\(d1)x\(d2)x\(d3)")
+        try check(sg_md4(&md, Int64(d0), Int64(d1), Int64(d2), Int64(d3), type, tag), "memory descriptor \(d0)x\(d1)x\(d2)x\(d3)")
         return md
     }
 
     /// Activations `(n, C, H, W)` in `layout`.
-    static func descriptor(_ shape: Shape, _ layout: Layout) throws(DNNLError) -> dnnl_memory_desc_t {
-        try descriptor(shape.n, shape.c, shape.h, shape.w, layout == .plain ? dnnl_nchw : blockedTag)
+    static func descriptor(_ shape: Shape, _ layout: Layout, type: dnnl_data_type_t = dnnl_f32) throws(DNNLError) -> dnnl_memory_desc_t {
+        try descriptor(shape.n, shape.c, shape.h, shape.w, layout == .plain ? dnnl_nchw : blockedTag, type: type)
     }
 }
 

@@ -12,6 +12,10 @@ import Dispatch
 /// pass reuses them), and each micro-batch's weight gradient is reordered back, added into the
 /// arena's gradient of that micro-batch. A bias is added by the forward primitive; its gradient
 /// is summed here in Double, as the OpenBLAS layers do.
+///
+/// In `Precision.bf16` the primitives read bf16: each forward converts its input micro-batch to
+/// bf16 (kept for the weight gradient), each backward its output gradient, and the weights are
+/// converted by their reorder; outputs, input gradients and weight gradients are fp32.
 public final class DNNLConvolution: Layer {
     public enum Direction: Sendable { case convolution, transposed }
 
@@ -23,6 +27,7 @@ public final class DNNLConvolution: Layer {
     public let padding: Padding
     public let inputLayout: Layout
     public let outputLayout: Layout
+    public let precision: Precision
     public private(set) var weight: ParameterArena.Slice!
     public private(set) var bias: ParameterArena.Slice?
     let hasBias: Bool
@@ -33,13 +38,17 @@ public final class DNNLConvolution: Layer {
     private let inputShape: Shape
     private var x: Tensor!
     private var plans: [Int: Plan] = [:]
+    /// bf16 copies (16-bit words) of the last forward's input and of a micro-batch's output
+    /// gradient; empty in fp32.
+    private let lowInput: UnsafeMutablePointer<UInt16>
+    private let lowGradient: UnsafeMutablePointer<UInt16>
     /// Counts forwards, so each plan reorders its weights once per forward.
     private var generation = 0
 
     public var kind: String { direction == .convolution ? "Conv2d" : "ConvTranspose2d" }
     /// oneDNN's implementations of forward, input gradient and weight gradient.
     public var algorithm: String {
-        plans.values.first.map { "oneDNN \($0.forward.implementation) / \($0.backwardData.implementation) / \($0.backwardWeights.implementation)" } ?? "oneDNN"
+        plans.values.first.map { "oneDNN \(precision == .bf16 ? "bf16 " : "")\($0.forward.implementation) / \($0.backwardData.implementation) / \($0.backwardWeights.implementation)" } ?? "oneDNN"
     }
     public var outputShape: Shape { y.shape }
 
@@ -52,8 +61,9 @@ public final class DNNLConvolution: Layer {
     /// OpenBLAS one); `microBatch` is the chunk size its primitives are made for first.
     public init(name: String, direction: Direction, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding,
                 bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization?, inputLayout: Layout,
-                arena: ParameterArena, context: LayerContext, microBatch: Int) throws(DNNLError) {
+                arena: ParameterArena, context: LayerContext, microBatch: Int, precision: Precision = .fp32) throws(DNNLError) {
         self.direction = direction
+        self.precision = precision
         inChannels = input.c
         self.outChannels = outChannels
         self.kernel = kernel
@@ -70,6 +80,9 @@ public final class DNNLConvolution: Layer {
         y = Tensor(Shape(input.n, outChannels, oh, ow), layout: outputLayout)
         dx = Tensor(input, layout: inputLayout)
         self.hasBias = hasBias
+        let low = precision == .bf16
+        lowInput = Memory.allocate(low ? input.stored(inputLayout) : 0)
+        lowGradient = Memory.allocate(low ? y.shape.stored(outputLayout) : 0)
         // The primitives first: should oneDNN refuse, nothing is reserved in the arena.
         let first = microBatch > 0 ? min(microBatch, input.n) : input.n
         plans[first] = try Plan(self, batch: first)
@@ -81,9 +94,16 @@ public final class DNNLConvolution: Layer {
         bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
     }
 
-    /// Bytes of output and input gradient for `input` (the primitives' buffers are not counted).
-    public static func bytes(input: Shape, inputLayout: Layout, output: Shape) -> Int {
-        4 * (output.stored(.blocked(DNNL.block)) + input.stored(inputLayout))
+    deinit {
+        Memory.free(lowInput)
+        Memory.free(lowGradient)
+    }
+
+    /// Bytes of output and input gradient for `input`, and in bf16 of their bf16 copies (the
+    /// primitives' buffers are not counted).
+    public static func bytes(input: Shape, inputLayout: Layout, output: Shape, precision: Precision = .fp32) -> Int {
+        let values = output.stored(.blocked(DNNL.block)) + input.stored(inputLayout)
+        return (precision == .bf16 ? 6 : 4) * values
     }
 
     /// FLOPs of one pass over `m` samples, counted as the GEMMs of im2col would be.
@@ -115,7 +135,13 @@ public final class DNNLConvolution: Layer {
                 if let toBackward = p.toBackwardWeights { toBackward.execute() }
                 p.reordered = generation
             }
-            p.source.bind(x.data + c.start * inSample)
+            if let convert = p.toLowSource {
+                p.fullSource!.bind(x.data + c.start * inSample)
+                p.source.bind(lowInput + c.start * inSample)
+                convert.execute()
+            } else {
+                p.source.bind(x.data + c.start * inSample)
+            }
             p.destination.bind(y.data + c.start * outSample)
             if let bias { p.bias?.bind(arena.value(bias)) }
             p.forward.execute()
@@ -132,9 +158,19 @@ public final class DNNLConvolution: Layer {
         let start = DispatchTime.now().uptimeNanoseconds
         for c in context.chunks(n) {
             let p = plan(c.count)
+            // In bf16 the gradient's conversion serves both primitives.
+            let gradient: UnsafeRawPointer
+            if let convert = p.toLowGradient {
+                p.fullGradient!.bind(dy.data + c.start * outSample)
+                p.diffDestination.bind(lowGradient + c.start * outSample)
+                convert.execute()
+                gradient = UnsafeRawPointer(lowGradient + c.start * outSample)
+            } else {
+                gradient = UnsafeRawPointer(dy.data + c.start * outSample)
+            }
             if parameterGradients {
-                p.weightSource.bind(x.data + c.start * inSample)
-                p.weightDiffDestination.bind(dy.data + c.start * outSample)
+                p.weightSource.bind(precision == .bf16 ? UnsafeRawPointer(lowInput + c.start * inSample) : UnsafeRawPointer(x.data + c.start * inSample))
+                p.weightDiffDestination.bind(gradient)
                 p.backwardWeights.execute()
                 p.plainDiff.bind(arena.gradient(weight, chunk: c.index))
                 p.toArenaGradient.execute()
@@ -143,13 +179,62 @@ public final class DNNLConvolution: Layer {
             }
             if inputGradient {
                 p.diffSource.bind(dx.data + c.start * inSample)
-                p.diffDestination.bind(dy.data + c.start * outSample)
+                p.diffDestination.bind(gradient)
                 p.backwardData.execute()
                 DNNL.flops += flops(c.count)
             }
         }
         DNNL.nanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
         return dx
+    }
+
+    /// The three primitives of a convolution, with the activation descriptors they read and write
+    /// (fp32 `full`, and the `low` ones the primitives read: bf16 in `Precision.bf16`).
+    struct Primitives {
+        let forward: DNNLPrimitive, backwardData: DNNLPrimitive, backwardWeights: DNNLPrimitive
+        let source: dnnl_memory_desc_t, lowSource: dnnl_memory_desc_t
+        let destination: dnnl_memory_desc_t, lowDestination: dnnl_memory_desc_t
+        let bias: dnnl_memory_desc_t?
+
+        /// Throws when oneDNN refuses the layer or has only its reference code for it.
+        init(_ direction: Direction, input: Shape, inputLayout: Layout, output: Shape, outputLayout: Layout, kernel k: Int, stride: Int,
+             padding: Padding, bias hasBias: Bool, precision: Precision) throws(DNNLError) {
+            let deconv: Int32 = direction == .convolution ? 0 : 1
+            let OC = output.c, C = input.c, low = precision.dataType
+            source = try DNNL.descriptor(input, inputLayout)
+            destination = try DNNL.descriptor(output, outputLayout)
+            lowSource = try DNNL.descriptor(input, inputLayout, type: low)
+            lowDestination = try DNNL.descriptor(output, outputLayout, type: low)
+            var weights = try DNNL.descriptor(OC, C, k, k, dnnl_format_tag_any, type: low)
+            var diffWeights = try DNNL.descriptor(OC, C, k, k, dnnl_format_tag_any)
+            var biasDesc = dnnl_memory_desc_t()
+            if hasBias { try DNNL.check(sg_md1(&biasDesc, Int64(OC), dnnl_f32), "bias descriptor") }
+            bias = hasBias ? biasDesc : nil
+            let (s, before, after) = (Int64(stride), Int64(padding.before), Int64(padding.after))
+            var op = dnnl_convolution_desc_t()
+            var src = source, dst = destination, lowSrc = lowSource, lowDst = lowDestination
+            try withUnsafePointer(to: &biasDesc) { (b: UnsafePointer<dnnl_memory_desc_t>) throws(DNNLError) in
+                try DNNL.check(sg_conv_forward(&op, deconv, &lowSrc, &weights, !hasBias ? nil : b, &dst, s, before, after), "forward descriptor")
+            }
+            let name = "\(direction == .convolution ? "Conv2d" : "ConvTranspose2d") \(C)→\(OC)\(precision == .bf16 ? " bf16" : "")"
+            forward = try DNNLPrimitive("\(name) forward", operation: &op)
+            try DNNL.check(sg_conv_backward_data(&op, deconv, &src, &weights, &lowDst, s, before, after), "input-gradient descriptor")
+            backwardData = try DNNLPrimitive("\(name) input gradient", operation: &op, hint: forward)
+            try DNNL.check(sg_conv_backward_weights(&op, deconv, &lowSrc, &diffWeights, &lowDst, s, before, after), "weight-gradient descriptor")
+            backwardWeights = try DNNLPrimitive("\(name) weight gradient", operation: &op, hint: forward)
+            for p in [forward, backwardData, backwardWeights] where p.implementation.hasPrefix("ref") {
+                throw DNNLError("oneDNN has only its reference implementation for \(p.name)")
+            }
+        }
+    }
+
+    /// The implementations of a small blocked convolution (16 → 16 channels, 3×3 on 8×8) in
+    /// `precision`; throws if oneDNN has only its reference code for one of them.
+    static func probe(precision: Precision) throws(DNNLError) -> String {
+        let b = Layout.blocked(DNNL.block)
+        let p = try Primitives(.convolution, input: Shape(2, 16, 8, 8), inputLayout: b, output: Shape(2, 16, 8, 8), outputLayout: b,
+                               kernel: 3, stride: 1, padding: Padding(1), bias: false, precision: precision)
+        return p.forward.implementation
     }
 
     /// The primitives and memory objects for chunks of `batch` samples.
@@ -161,6 +246,10 @@ public final class DNNLConvolution: Layer {
         /// Nil when the input gradient reads the forward's weight format.
         let toBackwardWeights: DNNLPrimitive?
         let toArenaGradient: DNNLPrimitive
+        /// In bf16: the conversions of an input micro-batch (`fullSource` → `source`) and of an
+        /// output gradient (`fullGradient` → `diffDestination`).
+        let toLowSource: DNNLPrimitive?, toLowGradient: DNNLPrimitive?
+        let fullSource: DNNLMemory?, fullGradient: DNNLMemory?
         let source: DNNLMemory, destination: DNNLMemory, bias: DNNLMemory?
         let diffSource: DNNLMemory, diffDestination: DNNLMemory
         let weightSource: DNNLMemory, weightDiffDestination: DNNLMemory
@@ -169,41 +258,30 @@ public final class DNNLConvolution: Layer {
         var reordered = 0
 
         init(_ layer: DNNLConvolution, batch m: Int) throws(DNNLError) {
-            let deconv: Int32 = layer.direction == .convolution ? 0 : 1
-            let inShape = layer.inputShape.batch(m), outShape = layer.y.shape.batch(m)
             let k = layer.kernel, OC = layer.outChannels, C = layer.inChannels
-            let src = try DNNL.descriptor(inShape, layer.inputLayout), dst = try DNNL.descriptor(outShape, layer.outputLayout)
-            let anyWeights = try DNNL.descriptor(OC, C, k, k, dnnl_format_tag_any)
+            let primitives = try Primitives(layer.direction, input: layer.inputShape.batch(m), inputLayout: layer.inputLayout,
+                                            output: layer.y.shape.batch(m), outputLayout: layer.outputLayout, kernel: k,
+                                            stride: layer.stride, padding: layer.padding, bias: layer.hasBias, precision: layer.precision)
+            forward = primitives.forward
+            backwardData = primitives.backwardData
+            backwardWeights = primitives.backwardWeights
+            let name = forward.name.dropLast(" forward".count)
             // PyTorch's weights: (OC, C, k, k) for a convolution, (C, OC, k, k) = "iohw" for a transposed one.
-            let plain = try DNNL.descriptor(OC, C, k, k, deconv == 0 ? dnnl_oihw : dnnl_iohw)
-            var biasDesc = dnnl_memory_desc_t()
-            if layer.hasBias { try DNNL.check(sg_md1(&biasDesc, Int64(OC), dnnl_f32), "bias descriptor") }
-            let (s, before, after) = (Int64(layer.stride), Int64(layer.padding.before), Int64(layer.padding.after))
-            var op = dnnl_convolution_desc_t()
-            var srcD = src, dstD = dst, weightsD = anyWeights
-            try withUnsafePointer(to: &biasDesc) { (b: UnsafePointer<dnnl_memory_desc_t>) throws(DNNLError) in
-                try DNNL.check(sg_conv_forward(&op, deconv, &srcD, &weightsD, !layer.hasBias ? nil : b, &dstD, s, before, after), "forward descriptor")
-            }
-            let name = "\(layer.kind) \(C)→\(OC)"
-            forward = try DNNLPrimitive("\(name) forward", operation: &op)
-            try DNNL.check(sg_conv_backward_data(&op, deconv, &srcD, &weightsD, &dstD, s, before, after), "input-gradient descriptor")
-            backwardData = try DNNLPrimitive("\(name) input gradient", operation: &op, hint: forward)
-            try DNNL.check(sg_conv_backward_weights(&op, deconv, &srcD, &weightsD, &dstD, s, before, after), "weight-gradient descriptor")
-            backwardWeights = try DNNLPrimitive("\(name) weight gradient", operation: &op, hint: forward)
-            for p in [forward, backwardData, backwardWeights] where p.implementation.hasPrefix("ref") {
-                throw DNNLError("oneDNN has only its reference implementation for \(p.name)")
-            }
+            let plain = try DNNL.descriptor(OC, C, k, k, layer.direction == .convolution ? dnnl_oihw : dnnl_iohw)
             var forwardWeights = forward.query(dnnl_query_weights_md), backwardWeightsFormat = backwardData.query(dnnl_query_weights_md)
             let diffWeights = backwardWeights.query(dnnl_query_diff_weights_md)
             let sameWeights = dnnl_memory_desc_equal(&forwardWeights, &backwardWeightsFormat) != 0
 
-            source = try DNNLMemory(src)
-            destination = try DNNLMemory(dst)
-            bias = !layer.hasBias ? nil : try DNNLMemory(biasDesc)
-            diffSource = try DNNLMemory(src)
-            diffDestination = try DNNLMemory(dst)
-            weightSource = try DNNLMemory(src)
-            weightDiffDestination = try DNNLMemory(dst)
+            let low = layer.precision != .fp32
+            source = try DNNLMemory(primitives.lowSource)
+            destination = try DNNLMemory(primitives.destination)
+            bias = try primitives.bias.map { (d) throws(DNNLError) in try DNNLMemory(d) }
+            diffSource = try DNNLMemory(primitives.source)
+            diffDestination = try DNNLMemory(primitives.lowDestination)
+            weightSource = try DNNLMemory(primitives.lowSource)
+            weightDiffDestination = try DNNLMemory(primitives.lowDestination)
+            fullSource = low ? try DNNLMemory(primitives.source) : nil
+            fullGradient = low ? try DNNLMemory(primitives.destination) : nil
             plainWeights = try DNNLMemory(plain)
             plainDiff = try DNNLMemory(plain)
             let blockedWeights = try DNNLMemory(forwardWeights)
@@ -242,6 +320,18 @@ public final class DNNLConvolution: Layer {
             toArenaGradient = try DNNLPrimitive(reorder: "\(name) weight gradient", from: diffWeights, to: plain, accumulate: true)
             toArenaGradient.add(Int32(SG_ARG_FROM), diffWeightsMemory)
             toArenaGradient.add(Int32(SG_ARG_TO), plainDiff)
+            if let fullSource, let fullGradient {
+                let toSource = try DNNLPrimitive(reorder: "\(name) input to bf16", from: primitives.source, to: primitives.lowSource, accumulate: false)
+                toSource.add(Int32(SG_ARG_FROM), fullSource)
+                toSource.add(Int32(SG_ARG_TO), source)
+                let toGradient = try DNNLPrimitive(reorder: "\(name) output gradient to bf16", from: primitives.destination,
+                                                   to: primitives.lowDestination, accumulate: false)
+                toGradient.add(Int32(SG_ARG_FROM), fullGradient)
+                toGradient.add(Int32(SG_ARG_TO), diffDestination)
+                (toLowSource, toLowGradient) = (toSource, toGradient)
+            } else {
+                (toLowSource, toLowGradient) = (nil, nil)
+            }
         }
 
         deinit { for b in buffers { Memory.free(b) } }
