@@ -11,11 +11,12 @@ Configurations (batch 64 per rank):
   64x3 r2: 64x64x3, 2 ranks x 1 thread (mpirun) vs PyTorch 2 threads
   32x1 r1 / r2: the 32x32x1 model likewise
 PyTorch is run as pytorch/examples main.py computes the step, and with --freeze-d-in-g (no D
-weight gradients in the G step, which SwiftGAN never computes); --bf16 adds PyTorch under
-bfloat16 autocast on one thread (a column for reference: SwiftGAN trains in float32). Where
-torch cannot be imported only SwiftGAN's figures are printed. Peak resident memory is each
+weight gradients in the G step, which SwiftGAN never computes); --bf16 adds SwiftGAN with
+--precision bf16 and PyTorch under bfloat16 autocast, and their ratio. Where torch cannot be
+imported only SwiftGAN's figures are printed. Peak resident memory is each
 run's largest process. "FMA limit" is the share of the core's measured fp32 FMA throughput
-that the step's convolution and GEMM work would need at the measured rate.
+that the step's convolution and GEMM work would need at the measured rate; "bf16 limit" the
+share of the core's measured bf16 dot-product (vdpbf16ps) throughput in the bf16 run.
 """
 import argparse
 import json
@@ -39,9 +40,10 @@ def run(cmd, env=None):
     return json.loads(line)
 
 
-def swiftgan(size, channels, ranks, steps, warmup, backend):
+def swiftgan(size, channels, ranks, steps, warmup, backend, precision='fp32'):
     args = [SWIFTGAN, 'bench', '--image-size', str(size), '--channels', str(channels), '--batch-size', '64',
-            '--steps', str(steps), '--warmup', str(warmup), '--threads', '1', '--backend', backend, '--json']
+            '--steps', str(steps), '--warmup', str(warmup), '--threads', '1', '--backend', backend,
+            '--precision', precision, '--json']
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1')
     if ranks > 1:
         args = ['mpirun', '--mca', 'plm', 'isolated', '-np', str(ranks), '--bind-to', 'core'] + args
@@ -76,7 +78,7 @@ def main():
     p.add_argument('--configs', default='64x3,32x1')
     p.add_argument('--ranks', default='1,2')
     p.add_argument('--backend', default='onednn', choices=['onednn', 'blas'])
-    p.add_argument('--bf16', action='store_true', help='also PyTorch under bfloat16 autocast (1 rank only)')
+    p.add_argument('--bf16', action='store_true', help='also SwiftGAN --precision bf16 and PyTorch under bfloat16 autocast')
     args = p.parse_args()
     if not os.path.exists(SWIFTGAN):
         sys.exit(f'{SWIFTGAN} not found: run swift build -c release first')
@@ -88,33 +90,43 @@ def main():
         size, channels = (int(v) for v in config.split('x'))
         steps, warmup = (5, 1) if size == 64 else (10, 2)
         for ranks in (int(r) for r in args.ranks.split(',')):
-            ours, theirs, frozen, half, our_rss, their_rss, breakdown = [], [], [], [], [], [], None
+            ours, theirs, frozen, half, our_half, our_rss, their_rss = [], [], [], [], [], [], []
+            breakdown = half_breakdown = None
             for _ in range(args.repeats):
                 ips, rss, breakdown = swiftgan(size, channels, ranks, steps, warmup, args.backend)
                 ours.append(ips)
                 our_rss.append(rss)
+                if args.bf16:
+                    ips, _, half_breakdown = swiftgan(size, channels, ranks, steps, warmup, args.backend, 'bf16')
+                    our_half.append(ips)
                 if has_torch:
                     ips, rss = torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False)
                     theirs.append(ips)
                     their_rss.append(rss)
                     frozen.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=True)[0])
-                    if args.bf16 and ranks == 1:
+                    if args.bf16:
                         half.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False, bf16=True)[0])
-            rows.append((config, ranks, ours, theirs, frozen, half, max(our_rss), max(their_rss) if their_rss else None, breakdown))
-            print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen} torch-bf16 {half}', flush=True)
+            rows.append((config, ranks, ours, theirs, frozen, our_half, half, max(our_rss), max(their_rss) if their_rss else None,
+                         breakdown, half_breakdown))
+            print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen} ours-bf16 {our_half} torch-bf16 {half}',
+                  flush=True)
     print()
     print(f'SwiftGAN backend: {args.backend}; medians of {args.repeats} interleaved runs')
-    print('| model | SwiftGAN | img/s | PyTorch fp32 | img/s | ratio | PyTorch, no D grads in G step | ratio | PyTorch bf16 | FMA limit | allreduce share | RSS MiB ours / PyTorch |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
-    for config, ranks, ours, theirs, frozen, half, our_rss, their_rss, b in rows:
+    print('| model | SwiftGAN | img/s | PyTorch fp32 | img/s | ratio | PyTorch, no D grads in G step | ratio | FMA limit | allreduce share '
+          '| RSS MiB ours / PyTorch | SwiftGAN bf16 | PyTorch bf16 | ratio | bf16 limit |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+    for config, ranks, ours, theirs, frozen, our_half, half, our_rss, their_rss, b, hb in rows:
         m = statistics.median(ours)
         t = statistics.median(theirs) if theirs else float('nan')
         f = statistics.median(frozen) if frozen else float('nan')
-        h = f'{statistics.median(half):.2f}' if half else '—'
+        oh = statistics.median(our_half) if our_half else float('nan')
+        h = statistics.median(half) if half else float('nan')
+        bf16_limit = f'{100 * hb["bf16_fraction"]:.0f}%' if hb else '—'
         layout = f'{ranks} rank{"s" if ranks > 1 else ""} x 1 thread'
         print(f'| {config.replace("x", "x" + config.split("x")[0] + "x", 1)} | {layout} | {m:.2f} | {ranks} thread{"s" if ranks > 1 else ""} | '
-              f'{t:.2f} | {m / t:.2f} | {f:.2f} | {m / f:.2f} | {h} | {100 * b["fma_fraction"]:.0f}% | '
-              f'{100 * b["communication_share"]:.1f}% | {our_rss:.0f} / {their_rss if their_rss is None else round(their_rss)} |')
+              f'{t:.2f} | {m / t:.2f} | {f:.2f} | {m / f:.2f} | {100 * b["fma_fraction"]:.0f}% | '
+              f'{100 * b["communication_share"]:.1f}% | {our_rss:.0f} / {their_rss if their_rss is None else round(their_rss)} | '
+              f'{oh:.2f} | {h:.2f} | {oh / h:.2f} | {bf16_limit} |')
 
 
 if __name__ == '__main__':

@@ -24,6 +24,9 @@ public struct Benchmark {
         public let flopsPerStep: Double
         public let peakGFLOPS: Double
         public let fmaGFLOPS: Double
+        /// One core's bf16 dot-product limit in GFLOP/s, measured when the networks run
+        /// `Precision.bf16` (else 0).
+        public let bf16GFLOPS: Double
         /// Each convolution: network, layer, and what runs it.
         public let algorithms: [(network: String, layer: String, algorithm: String)]
         /// Largest peak resident set over the ranks, in MiB.
@@ -43,6 +46,8 @@ public struct Benchmark {
         public var peakFraction: Double { achievedGFLOPS / (peakGFLOPS * Double(ranks)) }
         /// Achieved over the FMA limit of every core the ranks use.
         public var fmaFraction: Double { achievedGFLOPS / (fmaGFLOPS * Double(ranks * blasThreads)) }
+        /// Achieved over the bf16 dot-product limit of every core the ranks use.
+        public var bf16Fraction: Double { bf16GFLOPS > 0 ? achievedGFLOPS / (bf16GFLOPS * Double(ranks * blasThreads)) : 0 }
         public var communicationShare: Double {
             (phases.first { $0.name == "allreduce" }?.seconds ?? 0) / max(phases.reduce(0) { $0 + $1.seconds }, 1e-12)
         }
@@ -74,6 +79,7 @@ public struct Benchmark {
         try communicator.barrier()
         let peak = GEMMCounter.measurePeak()
         let fma = swiftgan_fma_peak_gflops(0.5)
+        let bf16 = Precision.current == .bf16 ? swiftgan_bf16_peak_gflops(0.5) : 0
         let profileG = LayerProfile(trainer.generator), profileD = LayerProfile(trainer.discriminator)
         trainer.generator.profile = profileG
         trainer.discriminator.profile = profileD
@@ -137,7 +143,7 @@ public struct Benchmark {
         try communicator.allreduceMax(&resident, count: 1)
         return Result(ranks: communicator.size, blasThreads: BLASThreads.count, globalBatch: localBatch * communicator.size,
                       stepSeconds: times, phases: phases, layers: layers, flopsPerStep: (Double(GEMMCounter.flops) + DNNL.flops) / n,
-                      peakGFLOPS: peak, fmaGFLOPS: fma, algorithms: Self.algorithms(trainer), peakResidentMiB: resident, imagesPerStep: localBatch * communicator.size * schedule.dSteps)
+                      peakGFLOPS: peak, fmaGFLOPS: fma, bf16GFLOPS: bf16, algorithms: Self.algorithms(trainer), peakResidentMiB: resident, imagesPerStep: localBatch * communicator.size * schedule.dSteps)
     }
 
     /// What runs each convolution of G and D.

@@ -46,13 +46,17 @@ struct Bench: ParsableCommand {
             let name = "\(model.architecture.rawValue) \(model.imageSize)x\(model.imageSize)x\(model.channels)"
             if json {
                 let phases = result.phases.map { "\"\($0.name)\":\($0.seconds)" }.joined(separator: ",")
-                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"micro_batch\":\(microBatch),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"fma_gflops_per_core\":\(result.fmaGFLOPS),\"fma_fraction\":\(result.fmaFraction),\"backend\":\"\(Backend.current.rawValue)\",\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
+                print("{\"model\":\"\(model.architecture.rawValue)\",\"size\":\(model.imageSize),\"channels\":\(model.channels),\"ranks\":\(result.ranks),\"blas_threads\":\(result.blasThreads),\"batch_per_rank\":\(batchSize),\"micro_batch\":\(microBatch),\"steps\":\(steps),\"step_s_median\":\(result.medianStepSeconds),\"img_per_s\":\(result.imagesPerSecond),\"gflops\":\(result.achievedGFLOPS),\"sgemm_peak_gflops_per_rank\":\(result.peakGFLOPS),\"peak_fraction\":\(result.peakFraction),\"fma_gflops_per_core\":\(result.fmaGFLOPS),\"fma_fraction\":\(result.fmaFraction),\"backend\":\"\(Backend.current.rawValue)\",\"precision\":\"\(Precision.current.rawValue)\",\"bf16_gflops_per_core\":\(result.bf16GFLOPS),\"bf16_fraction\":\(result.bf16Fraction),\"communication_share\":\(result.communicationShare),\"peak_rss_mib\":\(result.peakResidentMiB),\"phases_s\":{\(phases)},\"step_s\":\(result.stepSeconds)}")
             } else {
-                print(String(format: "bench: %@, %d rank(s) x %d thread(s), batch %d per rank, backend %@: median step %.4f s, %.2f img/s",
-                             name, result.ranks, result.blasThreads, batchSize, Backend.current.rawValue, result.medianStepSeconds, result.imagesPerSecond))
+                print(String(format: "bench: %@, %d rank(s) x %d thread(s), batch %d per rank, backend %@, %@: median step %.4f s, %.2f img/s",
+                             name, result.ranks, result.blasThreads, batchSize, Backend.current.rawValue, Precision.current.rawValue,
+                             result.medianStepSeconds, result.imagesPerSecond))
                 print(String(format: "convolution work %.2f GFLOP per rank-step; achieved %.1f GFLOP/s = %.0f%% of the FMA limit (%.1f GFLOP/s per core, %@) and %.0f%% of the sgemm peak (%.1f GFLOP/s per rank); peak RSS %.0f MiB per rank",
                              result.flopsPerStep * 1e-9, result.achievedGFLOPS, 100 * result.fmaFraction, result.fmaGFLOPS, String(cString: swiftgan_fma_peak_isa()),
                              100 * result.peakFraction, result.peakGFLOPS, result.peakResidentMiB))
+                if result.bf16GFLOPS > 0 {
+                    print(String(format: "bf16: %.0f%% of the bf16 dot-product limit (%.1f GFLOP/s per core, vdpbf16ps)", 100 * result.bf16Fraction, result.bf16GFLOPS))
+                }
                 print("convolution (rank 0)              algorithm")
                 for a in result.algorithms {
                     print("  " + "\(a.network) \(a.layer)".padding(toLength: 30, withPad: " ", startingAt: 0) + "  " + a.algorithm)
