@@ -139,7 +139,7 @@ public final class TrainingRun {
         guard config.evalEvery > 0 else { return nil }
         var classifier: Classifier?
         if let path = config.classifier {
-            do { classifier = try Classifier.load(path, batch: 64).0 } catch let error as EvaluationError {
+            do { classifier = try Classifier.load(path, batch: 64).0 } catch {
                 throw TrainingError("--classifier \(error.description)", collective: true)
             }
         }
