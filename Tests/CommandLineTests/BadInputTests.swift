@@ -105,6 +105,12 @@ final class BadInputTests: TinyRunTestCase {
         assertOneLineError(try train("a", steps: 2, ["--batch-size", "-4"]), "--batch-size must be positive, got -4")
     }
 
+    /// bf16 needs oneDNN: refused under the reference backend, and an unknown precision is named.
+    func testPrecisionsThatCannotRunAreRefused() throws {
+        assertOneLineError(try train("a", steps: 2, ["--precision", "bf16", "--backend", "blas"]), "--precision bf16 runs on oneDNN only")
+        assertOneLineError(try train("a", steps: 2, ["--precision", "fp16"]), "fp16")
+    }
+
     func testAnArgumentThatIsNotUTF8IsRefused() throws {
         let out = try Command.run(["-c", "exec \"$0\" train --steps 1 --run-dir \"$(printf '%s/r\\351' \"$1\")\"", Command.swiftgan.path, directory.path],
                                   executable: URL(fileURLWithPath: "/bin/sh"))

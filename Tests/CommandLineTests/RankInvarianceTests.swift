@@ -44,14 +44,14 @@ final class RankInvarianceTests: TinyRunTestCase {
             .map { $0.replacingOccurrences(of: #","images_per_second":[0-9.]+"#, with: "", options: .regularExpression) }
     }
 
-    func assertInvariant(model: [String], name: String, steps: Int = steps) throws {
+    func assertInvariant(model: [String], name: String, steps: Int = steps, ranks rankCounts: ClosedRange<Int> = 2...4) throws {
         let single = try train("\(name)-1", ranks: 1, model: model, steps: steps)
         XCTAssertEqual(single.status, 0, single.stderr)
         XCTAssertTrue(single.stdout.contains("reductions: exact"), single.stdout)
         let reference = try metrics("\(name)-1")
         XCTAssertEqual(reference.count, steps)
         let grid = String(format: "samples/step-%07d.png", steps)
-        for ranks in 2...4 {
+        for ranks in rankCounts {
             let out = try train("\(name)-\(ranks)", ranks: ranks, model: model, steps: steps)
             XCTAssertEqual(out.status, 0, "\(name) on \(ranks) ranks: \(out.stderr)")
             try assertIdenticalCheckpoints("\(name)-\(ranks)", "\(name)-1", steps: Array(stride(from: 5, through: steps, by: 5)) + [steps])
@@ -63,6 +63,19 @@ final class RankInvarianceTests: TinyRunTestCase {
 
     func testDCGANIsIdenticalOnOneToFourRanks() throws {
         try assertInvariant(model: ["--ngf", "8", "--ndf", "8", "--nz", "16"], name: "dcgan")
+    }
+
+    /// bf16 convolutions run micro-batch by micro-batch like fp32 ones: the same bits on 1 and 3
+    /// ranks. Skipped where `--precision bf16` is refused (no bf16 in oneDNN here, or the
+    /// reference backend).
+    func testBF16DCGANIsIdenticalOnOneAndThreeRanks() throws {
+        let model = ["--ngf", "8", "--ndf", "8", "--nz", "16", "--precision", "bf16"]
+        let probe = try train("bf16-probe", ranks: 1, model: model, steps: 1)
+        if probe.status != 0, let refusal = probe.stderr.split(separator: "\n").first(where: { $0.contains("--precision bf16") }) {
+            throw XCTSkip(String(refusal))
+        }
+        XCTAssertTrue(probe.stdout.contains(", bf16))"), "the launch report names bf16: \(probe.stdout)")
+        try assertInvariant(model: model, name: "dcgan-bf16", ranks: 3...3)
     }
 
     /// The MLP GAN has dropout: its masks are keyed by global sample index.
