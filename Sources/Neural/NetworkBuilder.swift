@@ -121,22 +121,27 @@ public final class NetworkBuilder {
         convolution(.transposed, out, kernel: kernel, stride: stride, padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit)
     }
 
-    /// A convolution on oneDNN where the backend runs it there, else (or should oneDNN refuse
-    /// it at build time) the OpenBLAS layer, reading and writing the same layouts.
+    /// A convolution on oneDNN where the backend routes it there (with an OpenBLAS partner for an
+    /// operation writing a thin side), else (or should oneDNN refuse it at build time) the
+    /// OpenBLAS layer, reading and writing the same layouts.
     private func convolution(_ direction: DNNLConvolution.Direction, _ out: Int, kernel: Int, stride: Int, padding: Padding, bias: Bool,
                              weightInit: Initialization, biasInit: Initialization?) {
         let k = kernel
         let side = { (size: Int) in DNNLConvolution.outputSize(size, direction, kernel: k, stride: stride, padding: padding) }
         let positions = side(shape.h) * side(shape.w)
-        let dnnl = backend.usesDNNL(input: shape.c, output: out, positions: positions)
-        let outLayout = backend.outputLayout(input: shape.c, output: out, positions: positions)
-        // oneDNN's fast kernels read the blocked layout only (a plain input gets its reference code).
-        if dnnl { require(.blocked(DNNL.block)) }
+        let route = backend.route(transposed: direction == .transposed, input: shape.c, output: out, positions: positions)
+        let dnnl = route.usesDNNL
+        let outLayout = route.outputLayout(backend, output: out)
+        // oneDNN's fast kernels read a wide input blocked (plain, it gets its reference code) and a thin one plain.
+        if dnnl { require(route == .thinInput ? .plain : .blocked(DNNL.block)) }
         let input = shape, name = nextName, inLayout = layout, micro = microBatch, precision = precision
         let output = Shape(input.n, out, side(input.h), side(input.w))
         precondition(output.h > 0 && output.w > 0, "\(name): empty output for input \(input)")
         let blas: Pending
         let blasBytes: Int
+        /// The OpenBLAS layer running the operation that writes a thin side, on the oneDNN layer's parameters.
+        let partner: (ConvolutionParameters, ParameterArena, Workspace, LayerContext) -> Layer
+        let partnerBytes: Int
         if direction == .convolution {
             let g = ConvGeometry(channels: input.c, height: input.h, width: input.w, kernel: k, stride: stride, padding: padding)
             columns = max(columns, g.patch * input.n * g.positions)
@@ -147,6 +152,12 @@ public final class NetworkBuilder {
                        bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout, outputLayout: outLayout,
                        arena: arena, workspace: workspace, context: context)
             }
+            partnerBytes = 4 * input.stored(inLayout)
+            partner = { parameters, arena, workspace, context in
+                Conv2d(name: name, input: input, outChannels: out, kernel: k, stride: stride, padding: padding,
+                       bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout, outputLayout: outLayout,
+                       arena: arena, workspace: workspace, context: context, inputGradientOf: parameters)
+            }
         } else {
             columns = max(columns, out * k * k * input.n * input.plane)
             staging = max(staging, input.count)
@@ -156,16 +167,25 @@ public final class NetworkBuilder {
                                 padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit,
                                 inputLayout: inLayout, outputLayout: outLayout, arena: arena, workspace: workspace, context: context)
             }
+            partnerBytes = 4 * output.stored(outLayout)
+            partner = { parameters, arena, workspace, context in
+                ConvTranspose2d(name: name, input: input, outChannels: out, kernel: k, stride: stride,
+                                padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout,
+                                outputLayout: outLayout, arena: arena, workspace: workspace, context: context, forwardOf: parameters)
+            }
         }
+        let dnnlBytes = DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output, outputLayout: outLayout, precision: precision)
+            + (route == .oneDNN ? 0 : partnerBytes)
         append(output, parameters: input.c * out * k * k + (bias ? out : 0),
-               bytes: dnnl ? DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output, precision: precision) : blasBytes) {
+               bytes: dnnl ? dnnlBytes : blasBytes) {
             arena, workspace, context in
             guard dnnl else { return blas(arena, workspace, context) }
             // The precision asked for, else fp32 on oneDNN, else OpenBLAS.
             for p in precision == .fp32 ? [Precision.fp32] : [precision, .fp32] {
                 if let layer = try? DNNLConvolution(name: name, direction: direction, input: input, outChannels: out, kernel: k, stride: stride,
                                                     padding: padding, bias: bias, weightInit: weightInit, biasInit: biasInit, inputLayout: inLayout,
-                                                    arena: arena, context: context, microBatch: micro, precision: p) {
+                                                    arena: arena, context: context, microBatch: micro, precision: p, route: route,
+                                                    partner: route == .oneDNN ? nil : { partner($0, arena, workspace, context) }) {
                     return layer
                 }
             }

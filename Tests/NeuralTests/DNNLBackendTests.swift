@@ -115,6 +115,8 @@ final class DNNLBackendTests: XCTestCase {
             ("convT 64→32 4/2/1", Shape(4, 64, 4, 4), { $0.convTranspose2d(32, kernel: 4, stride: 2, padding: 1) }),
             ("convT 24→16 5/2 'same' bias", Shape(4, 24, 4, 4),
              { $0.convTranspose2d(16, kernel: 5, stride: 2, padding: .sameTransposed(input: 4, kernel: 5, stride: 2), bias: true) }),
+            ("conv 3→32 4/2/1 (thin input)", Shape(4, 3, 16, 16), { $0.conv2d(32, kernel: 4, stride: 2, padding: 1) }),
+            ("convT 32→3 4/2/1 bias (thin output)", Shape(4, 32, 8, 8), { $0.convTranspose2d(3, kernel: 4, stride: 2, padding: 1, bias: true) }),
             ("conv chain 3→32→64→1", Shape(4, 3, 16, 16), { b in
                 b.conv2d(32, kernel: 4, stride: 2, padding: 1)
                 b.activation(.leakyReLU(slope: 0.2))
@@ -127,6 +129,9 @@ final class DNNLBackendTests: XCTestCase {
         for (name, shape, build) in cases {
             let (reference, fast) = pair(input: shape, build)
             XCTAssertTrue(fast.allLayers.contains { $0 is DNNLConvolution }, "\(name): oneDNN runs it")
+            let routes = fast.allLayers.compactMap { ($0 as? DNNLConvolution)?.route }
+            if name.contains("thin input") { XCTAssertEqual(routes, [.thinInput], name) }
+            if name.contains("thin output") { XCTAssertEqual(routes, [.thinOutput], name) }
             for microBatch in [0, 2] {
                 assertSameNetworks(reference, fast, input: { self.random(shape, seed: 5 + UInt64($0)) }, microBatch: microBatch, "\(name) m\(microBatch)")
             }

@@ -22,12 +22,15 @@ public final class Conv2d: Layer {
     public let outputLayout: Layout
     /// `(C*k*k, n*P)` in micro-batch blocks: im2col of the last forward's input.
     private let columns: UnsafeMutablePointer<Float>
+    /// False for the partner of a oneDNN layer with a thin input (`inputGradientOf`): it shares
+    /// that layer's parameters and runs only the input gradient, so it keeps no columns.
+    private let runsForward: Bool
     private var x: Tensor!
 
     public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding,
                 bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization? = nil,
                 inputLayout: Layout = .plain, outputLayout: Layout = .plain,
-                arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+                arena: ParameterArena, workspace: Workspace, context: LayerContext, inputGradientOf owner: ConvolutionParameters? = nil) {
         geometry = ConvGeometry(channels: input.c, height: input.h, width: input.w,
                                 kernel: kernel, stride: stride, padding: padding)
         precondition(geometry.outHeight > 0 && geometry.outWidth > 0, "Conv2d \(name): empty output for input \(input)")
@@ -35,15 +38,21 @@ public final class Conv2d: Layer {
         self.arena = arena
         self.workspace = workspace
         self.context = context
-        weight = arena.reserve("\(name).weight", shape: [outChannels, input.c, kernel, kernel], initialization: weightInit)
-        let bound = 1 / Float(geometry.patch).squareRoot()
-        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
+        if let owner {
+            (weight, bias) = (owner.weight, owner.bias)
+        } else {
+            weight = arena.reserve("\(name).weight", shape: [outChannels, input.c, kernel, kernel], initialization: weightInit)
+            let bound = 1 / Float(geometry.patch).squareRoot()
+            bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
+        }
+        runsForward = owner == nil
         self.inputLayout = inputLayout
         self.outputLayout = outputLayout
-        y = Tensor(Shape(input.n, outChannels, geometry.outHeight, geometry.outWidth), layout: outputLayout)
+        // An input-gradient partner writes no output (one sample's worth stands in).
+        y = Tensor(Shape(runsForward ? input.n : 1, outChannels, geometry.outHeight, geometry.outWidth), layout: outputLayout)
         dx = Tensor(input, layout: inputLayout)
-        columns = Memory.allocate(geometry.patch * input.n * geometry.positions)
-        workspace.require(columns: geometry.patch * input.n * geometry.positions, staging: y.capacity)
+        columns = Memory.allocate(runsForward ? geometry.patch * input.n * geometry.positions : 0)
+        workspace.require(columns: geometry.patch * input.n * geometry.positions, staging: input.n * outChannels * geometry.positions)
     }
 
     deinit { Memory.free(columns) }
@@ -56,6 +65,7 @@ public final class Conv2d: Layer {
     public var outputShape: Shape { y.shape }
 
     public func forward(_ x: Tensor) -> Tensor {
+        precondition(runsForward, "Conv2d: this layer computes input gradients only")
         self.x = x
         let g = geometry, plane = inputLayout.storedChannels(g.channels) * g.height * g.width
         let out = outputLayout.storedChannels(outChannels) * g.positions
@@ -77,6 +87,7 @@ public final class Conv2d: Layer {
         let n = dy.shape.n, g = geometry, plane = inputLayout.storedChannels(g.channels) * g.height * g.width
         let out = outputLayout.storedChannels(outChannels) * g.positions
         dx.setBatch(n)
+        precondition(runsForward || !parameterGradients, "Conv2d: this layer computes input gradients only")
         for c in context.chunks(n) {
             let width = c.count * g.positions
             // dY (OC, m*P), channel-major

@@ -55,3 +55,10 @@ public struct ConvGeometry: Equatable, Sendable {
     /// Output positions per sample: `outHeight * outWidth`.
     public var positions: Int { outHeight * outWidth }
 }
+
+/// A convolution's weight and optional bias in the arena: reserved by the layer that owns them,
+/// passed to a partner layer that runs some of its operations (`ConvolutionRoute`).
+public struct ConvolutionParameters {
+    public let weight: ParameterArena.Slice
+    public let bias: ParameterArena.Slice?
+}

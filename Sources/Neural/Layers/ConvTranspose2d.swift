@@ -20,11 +20,15 @@ public final class ConvTranspose2d: Layer {
     let dx: Tensor
     public let inputLayout: Layout
     public let outputLayout: Layout
+    /// False for the partner of a oneDNN layer with a thin output (`forwardOf`): it runs only
+    /// the forward.
+    private let runsBackward: Bool
     private var x: Tensor!
 
     public init(name: String, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding, bias hasBias: Bool = false,
                 weightInit: Initialization, biasInit: Initialization? = nil,
-                inputLayout: Layout = .plain, outputLayout: Layout = .plain, arena: ParameterArena, workspace: Workspace, context: LayerContext) {
+                inputLayout: Layout = .plain, outputLayout: Layout = .plain, arena: ParameterArena, workspace: Workspace, context: LayerContext,
+                forwardOf owner: ConvolutionParameters? = nil) {
         let oh = (input.h - 1) * stride - padding.total + kernel
         let ow = (input.w - 1) * stride - padding.total + kernel
         precondition(oh > 0 && ow > 0, "ConvTranspose2d \(name): empty output for input \(input)")
@@ -34,14 +38,21 @@ public final class ConvTranspose2d: Layer {
         self.arena = arena
         self.workspace = workspace
         self.context = context
-        weight = arena.reserve("\(name).weight", shape: [input.c, outChannels, kernel, kernel], initialization: weightInit)
-        // PyTorch's default bias bound for ConvTranspose2d: fan_in = weight.size(1) * k * k.
-        let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
-        bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
+        if let owner {
+            // The partner of a oneDNN layer with a thin output: its forward, on that layer's parameters.
+            (weight, bias) = (owner.weight, owner.bias)
+        } else {
+            weight = arena.reserve("\(name).weight", shape: [input.c, outChannels, kernel, kernel], initialization: weightInit)
+            // PyTorch's default bias bound for ConvTranspose2d: fan_in = weight.size(1) * k * k.
+            let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
+            bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
+        }
         self.inputLayout = inputLayout
         self.outputLayout = outputLayout
         y = Tensor(Shape(input.n, outChannels, oh, ow), layout: outputLayout)
-        dx = Tensor(input, layout: inputLayout)
+        // A forward-only partner keeps no input gradient (one sample's worth stands in).
+        dx = Tensor(owner == nil ? input : input.batch(1), layout: inputLayout)
+        runsBackward = owner == nil
         workspace.require(columns: geometry.patch * input.n * input.plane, staging: input.count)
     }
 
@@ -73,6 +84,7 @@ public final class ConvTranspose2d: Layer {
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
+        precondition(runsBackward, "ConvTranspose2d: this layer computes the forward only")
         let n = dy.shape.n, g = geometry, plane = x.shape.plane, inSample = inputLayout.storedChannels(inChannels) * plane
         let out = outputLayout.storedChannels(g.channels) * g.height * g.width
         dx.setBatch(n)

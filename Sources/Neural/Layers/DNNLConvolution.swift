@@ -13,6 +13,10 @@ import Dispatch
 /// arena's gradient of that micro-batch. A bias is added by the forward primitive; its gradient
 /// is summed here in Double, as the OpenBLAS layers do.
 ///
+/// With a thin side (`ConvolutionRoute.thinInput`, `.thinOutput`), the one operation that would
+/// write the thin tensor runs on a partner OpenBLAS layer (`Conv2d`'s input gradient,
+/// `ConvTranspose2d`'s forward) sharing this layer's parameters, and the thin side is plain.
+///
 /// In `Precision.bf16` the primitives read bf16: each forward converts its input micro-batch to
 /// bf16 (kept for the weight gradient), each backward its output gradient, and the weights are
 /// converted by their reorder; outputs, input gradients and weight gradients are fp32.
@@ -28,6 +32,9 @@ public final class DNNLConvolution: Layer {
     public let inputLayout: Layout
     public let outputLayout: Layout
     public let precision: Precision
+    public let route: ConvolutionRoute
+    /// The OpenBLAS layer that runs the operation writing a thin side, if any.
+    private var partner: Layer?
     public private(set) var weight: ParameterArena.Slice!
     public private(set) var bias: ParameterArena.Slice?
     let hasBias: Bool
@@ -48,7 +55,13 @@ public final class DNNLConvolution: Layer {
     public var kind: String { direction == .convolution ? "Conv2d" : "ConvTranspose2d" }
     /// oneDNN's implementations of forward, input gradient and weight gradient.
     public var algorithm: String {
-        plans.values.first.map { "oneDNN \(precision == .bf16 ? "bf16 " : "")\($0.forward.implementation) / \($0.backwardData.implementation) / \($0.backwardWeights.implementation)" } ?? "oneDNN"
+        guard let p = plans.values.first else { return "oneDNN" }
+        let oneDNN = "oneDNN \(precision == .bf16 ? "bf16 " : "")"
+        switch route {
+        case .thinInput: return oneDNN + "\(p.forward.implementation) / OpenBLAS GEMM (col2im, \(outputLayout) → \(inputLayout)) / \(p.backwardWeights.implementation)"
+        case .thinOutput: return "OpenBLAS GEMM (col2im, \(inputLayout) → \(outputLayout)) / " + oneDNN + "\(p.backwardData.implementation) / \(p.backwardWeights.implementation)"
+        default: return oneDNN + "\(p.forward.implementation) / \(p.backwardData.implementation) / \(p.backwardWeights.implementation)"
+        }
     }
     public var outputShape: Shape { y.shape }
 
@@ -58,19 +71,24 @@ public final class DNNLConvolution: Layer {
     }
 
     /// Throws when oneDNN has no fast implementation for this layer (then the caller builds the
-    /// OpenBLAS one); `microBatch` is the chunk size its primitives are made for first.
+    /// OpenBLAS one); `microBatch` is the chunk size its primitives are made for first. A
+    /// `.thinInput` or `.thinOutput` route needs `partner`, which builds the OpenBLAS layer for
+    /// the operation writing the thin side on this layer's parameters.
     public init(name: String, direction: Direction, input: Shape, outChannels: Int, kernel: Int, stride: Int, padding: Padding,
                 bias hasBias: Bool, weightInit: Initialization, biasInit: Initialization?, inputLayout: Layout,
-                arena: ParameterArena, context: LayerContext, microBatch: Int, precision: Precision = .fp32) throws(DNNLError) {
+                arena: ParameterArena, context: LayerContext, microBatch: Int, precision: Precision = .fp32,
+                route: ConvolutionRoute = .oneDNN, partner makePartner: ((ConvolutionParameters) -> Layer)? = nil) throws(DNNLError) {
+        precondition(route.usesDNNL && (route == .oneDNN) == (makePartner == nil), "\(name): a thin side needs a partner, and only it")
         self.direction = direction
         self.precision = precision
+        self.route = route
         inChannels = input.c
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
         self.inputLayout = inputLayout
-        outputLayout = .blocked(DNNL.block)
+        outputLayout = route.outputLayout(.onednn, output: outChannels)
         self.arena = arena
         self.context = context
         inputShape = input
@@ -92,6 +110,7 @@ public final class DNNLConvolution: Layer {
         // PyTorch's default bias bounds: fan_in = C·k·k for Conv2d, weight.size(1)·k·k = OC·k·k for ConvTranspose2d.
         let bound = 1 / Float((conv ? input.c : outChannels) * kernel * kernel).squareRoot()
         bias = hasBias ? arena.reserve("\(name).bias", shape: [outChannels], initialization: biasInit ?? .uniform(bound: bound)) : nil
+        partner = makePartner?(ConvolutionParameters(weight: weight, bias: bias))
     }
 
     deinit {
@@ -100,9 +119,9 @@ public final class DNNLConvolution: Layer {
     }
 
     /// Bytes of output and input gradient for `input`, and in bf16 of their bf16 copies (the
-    /// primitives' buffers are not counted).
-    public static func bytes(input: Shape, inputLayout: Layout, output: Shape, precision: Precision = .fp32) -> Int {
-        let values = output.stored(.blocked(DNNL.block)) + input.stored(inputLayout)
+    /// primitives' buffers and a partner's are not counted).
+    public static func bytes(input: Shape, inputLayout: Layout, output: Shape, outputLayout: Layout, precision: Precision = .fp32) -> Int {
+        let values = output.stored(outputLayout) + input.stored(inputLayout)
         return (precision == .bf16 ? 6 : 4) * values
     }
 
@@ -121,20 +140,27 @@ public final class DNNLConvolution: Layer {
         } catch { fatalError("\(kind) (oneDNN) for a micro-batch of \(m): \(error)") }
     }
 
+    /// Reorders the arena's weights into `p`'s formats once per forward (the backward of the same
+    /// pass reuses them).
+    @inline(__always)
+    private func reorderWeights(_ p: Plan) {
+        guard p.reordered != generation else { return }
+        p.plainWeights.bind(arena.value(weight))
+        p.toForwardWeights.execute()
+        if let toBackward = p.toBackwardWeights { toBackward.execute() }
+        p.reordered = generation
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
         generation &+= 1
+        if route == .thinOutput { return partner!.forward(x) }
         y.setBatch(x.shape.n)
         let inSample = inputShape.stored(inputLayout) / inputShape.n, outSample = y.shape.stored(outputLayout) / y.shape.n
         let start = DispatchTime.now().uptimeNanoseconds
         for c in context.chunks(x.shape.n) {
             let p = plan(c.count)
-            if p.reordered != generation {
-                p.plainWeights.bind(arena.value(weight))
-                p.toForwardWeights.execute()
-                if let toBackward = p.toBackwardWeights { toBackward.execute() }
-                p.reordered = generation
-            }
+            reorderWeights(p)
             if let convert = p.toLowSource {
                 p.fullSource!.bind(x.data + c.start * inSample)
                 p.source.bind(lowInput + c.start * inSample)
@@ -155,9 +181,11 @@ public final class DNNLConvolution: Layer {
         let n = dy.shape.n
         dx.setBatch(n)
         let inSample = inputShape.stored(inputLayout) / inputShape.n, outSample = y.shape.stored(outputLayout) / y.shape.n
+        let ownInputGradient = inputGradient && route != .thinInput
         let start = DispatchTime.now().uptimeNanoseconds
-        for c in context.chunks(n) {
+        for c in context.chunks(n) where parameterGradients || ownInputGradient {
             let p = plan(c.count)
+            reorderWeights(p)
             // In bf16 the gradient's conversion serves both primitives.
             let gradient: UnsafeRawPointer
             if let convert = p.toLowGradient {
@@ -177,7 +205,7 @@ public final class DNNLConvolution: Layer {
                 DNNL.flops += flops(c.count)
                 if let bias { accumulateChannelSums(dy, samples: c.range, into: arena.gradient(bias, chunk: c.index)) }
             }
-            if inputGradient {
+            if ownInputGradient {
                 p.diffSource.bind(dx.data + c.start * inSample)
                 p.diffDestination.bind(gradient)
                 p.backwardData.execute()
@@ -185,6 +213,7 @@ public final class DNNLConvolution: Layer {
             }
         }
         DNNL.nanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
+        if inputGradient && route == .thinInput { return partner!.backward(dy, inputGradient: true, parameterGradients: false) }
         return dx
     }
 
@@ -196,9 +225,10 @@ public final class DNNLConvolution: Layer {
         let destination: dnnl_memory_desc_t, lowDestination: dnnl_memory_desc_t
         let bias: dnnl_memory_desc_t?
 
-        /// Throws when oneDNN refuses the layer or has only its reference code for it.
+        /// Throws when oneDNN refuses the layer or has only its reference code for an operation
+        /// the route runs on it (the one writing a thin side is the partner's, and not run).
         init(_ direction: Direction, input: Shape, inputLayout: Layout, output: Shape, outputLayout: Layout, kernel k: Int, stride: Int,
-             padding: Padding, bias hasBias: Bool, precision: Precision) throws(DNNLError) {
+             padding: Padding, bias hasBias: Bool, precision: Precision, route: ConvolutionRoute = .oneDNN) throws(DNNLError) {
             let deconv: Int32 = direction == .convolution ? 0 : 1
             let OC = output.c, C = input.c, low = precision.dataType
             source = try DNNL.descriptor(input, inputLayout)
@@ -222,7 +252,8 @@ public final class DNNLConvolution: Layer {
             backwardData = try DNNLPrimitive("\(name) input gradient", operation: &op, hint: forward)
             try DNNL.check(sg_conv_backward_weights(&op, deconv, &lowSrc, &diffWeights, &lowDst, s, before, after), "weight-gradient descriptor")
             backwardWeights = try DNNLPrimitive("\(name) weight gradient", operation: &op, hint: forward)
-            for p in [forward, backwardData, backwardWeights] where p.implementation.hasPrefix("ref") {
+            let used = route == .thinInput ? [forward, backwardWeights] : route == .thinOutput ? [backwardData, backwardWeights] : [forward, backwardData, backwardWeights]
+            for p in used where p.implementation.hasPrefix("ref") {
                 throw DNNLError("oneDNN has only its reference implementation for \(p.name)")
             }
         }
@@ -261,7 +292,8 @@ public final class DNNLConvolution: Layer {
             let k = layer.kernel, OC = layer.outChannels, C = layer.inChannels
             let primitives = try Primitives(layer.direction, input: layer.inputShape.batch(m), inputLayout: layer.inputLayout,
                                             output: layer.y.shape.batch(m), outputLayout: layer.outputLayout, kernel: k,
-                                            stride: layer.stride, padding: layer.padding, bias: layer.hasBias, precision: layer.precision)
+                                            stride: layer.stride, padding: layer.padding, bias: layer.hasBias, precision: layer.precision,
+                                            route: layer.route)
             forward = primitives.forward
             backwardData = primitives.backwardData
             backwardWeights = primitives.backwardWeights
