@@ -184,7 +184,8 @@ extension Network {
     public func stateTensors(prefix: String) -> [StateList.Tensor] {
         var out: [StateList.Tensor] = []
         for slice in arena.slices {
-            out.append(.init(name: "\(prefix).\(slice.name)", shape: slice.shape, kind: .parameter, pointer: UnsafeMutableRawPointer(arena.value(slice))))
+            out.append(.init(name: "\(prefix).\(slice.name)", shape: slice.shape, kind: .parameter, pointer: UnsafeMutableRawPointer(arena.value(slice)),
+                             written: { [arena] in arena.valuesChanged() }))
             if let bn = batchNorms.first(where: { "\($0.name).bias" == slice.name }) {
                 out.append(.init(name: "\(prefix).\(bn.name).running_mean", shape: [bn.channels], kind: .buffer, pointer: UnsafeMutableRawPointer(bn.runningMean)))
                 out.append(.init(name: "\(prefix).\(bn.name).running_var", shape: [bn.channels], kind: .buffer,

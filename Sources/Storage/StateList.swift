@@ -15,9 +15,13 @@ public struct StateList {
         public let pointer: UnsafeMutableRawPointer
         /// Restored values must not be negative (variances, Adam's second moment, counters).
         public let nonNegative: Bool
+        /// Called after the list wrote this tensor (`markWritten`): its owner's notice that the
+        /// memory changed under it (parameters: `ParameterArena.valuesChanged`).
+        public let written: (() -> Void)?
 
         public init(name: String, shape: [Int], dtype: SafeTensorsFile.DType = .f32, kind: Kind,
-                    pointer: UnsafeMutableRawPointer, nonNegative: Bool = false) {
+                    pointer: UnsafeMutableRawPointer, nonNegative: Bool = false, written: (() -> Void)? = nil) {
+            self.written = written
             precondition(dtype == .f32 || dtype == .i64)
             self.name = name
             self.shape = shape
@@ -97,7 +101,13 @@ public struct StateList {
         for t in tensors {
             file[t.name]!.data.withUnsafeBytes { t.pointer.copyMemory(from: $0.baseAddress!, byteCount: t.byteCount) }
         }
+        markWritten()
         for (c, v) in zip(counters, values) { c.set(v) }
+    }
+
+    /// Tells every tensor's owner that its memory was written (after a restore or a broadcast).
+    public func markWritten() {
+        for t in tensors { t.written?() }
     }
 
     private static func check(_ raw: UnsafeRawBufferPointer, _ t: Tensor) throws(StorageError) {

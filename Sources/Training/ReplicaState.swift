@@ -11,6 +11,7 @@ public enum ReplicaState {
         guard c.size > 1 else { return }
         let state = trainer.state
         for t in state.tensors { try c.broadcast(t.pointer, count: t.byteCount, root: 0) }
+        state.markWritten()
         var counters = state.counters.map { Int64($0.get()) }
         try counters.withUnsafeMutableBytes { raw in try c.broadcast(raw.baseAddress!, count: raw.count, root: 0) }
         for (counter, value) in zip(state.counters, counters) { counter.set(Int(value)) }

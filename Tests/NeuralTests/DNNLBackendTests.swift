@@ -1,5 +1,6 @@
 import Models
 import Neural
+import Storage
 import TestSupport
 import XCTest
 
@@ -135,6 +136,36 @@ final class DNNLBackendTests: XCTestCase {
             for microBatch in [0, 2] {
                 assertSameNetworks(reference, fast, input: { self.random(shape, seed: 5 + UInt64($0)) }, microBatch: microBatch, "\(name) m\(microBatch)")
             }
+        }
+    }
+
+    /// oneDNN keeps its weights converted between forwards; a write through the optimizer, the
+    /// state list or a direct write of the whole arena is seen by the next forward.
+    func testWeightsWrittenBetweenForwardsAreSeen() {
+        let shape = Shape(4, 16, 8, 8)
+        let (reference, fast) = pair(input: shape) { $0.conv2d(32, kernel: 4, stride: 2, padding: 1) }
+        let x = random(shape, seed: 3)
+        assertClose(fast.forward(x).array, reference.forward(x).array, "first forward")
+        let writes: [(String, (Network) -> Void)] = [
+            ("Adam", { net in
+                net.arena.gradients.update(repeating: 1, count: net.arena.count)
+                var adam = Adam(learningRate: 0.1, beta1: 0.5)
+                adam.update(net.arena)
+            }),
+            ("state list", { net in
+                let state = StateList(tensors: net.stateTensors(prefix: "n"))
+                for t in state.tensors where t.kind == .parameter {
+                    let p = t.pointer.assumingMemoryBound(to: Float.self)
+                    for i in 0..<t.count { p[i] *= -0.5 }
+                }
+                state.markWritten()
+            }),
+            ("direct write", { net in for i in 0..<net.arena.count { net.arena.values[i] += 0.01 } }),
+        ]
+        for (name, write) in writes {
+            write(reference)
+            write(fast)
+            assertClose(fast.forward(x).array, reference.forward(x).array, "after a write through \(name)")
         }
     }
 

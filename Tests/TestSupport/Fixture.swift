@@ -79,6 +79,7 @@ extension ParameterArena {
         guard let s = slice(named: name) else { preconditionFailure("no parameter \(name) in \(slices.map(\.name))") }
         precondition(values.count == s.count, "\(name): \(values.count) values for \(s.shape)")
         values.withUnsafeBufferPointer { value(s).update(from: $0.baseAddress!, count: s.count) }
+        valuesChanged()
     }
 
     public func values(_ name: String) -> UnsafeBufferPointer<Float> {

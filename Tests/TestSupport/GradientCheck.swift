@@ -47,10 +47,12 @@ public struct GradientCheck {
         let saved = Array(UnsafeBufferPointer(start: values, count: count))
         func at(_ k: Float) -> Double {
             for i in 0..<count { values[i] = saved[i] + k * epsilon * direction[i] }
+            network.arena.valuesChanged()  // the values may be parameters
             return loss()
         }
         let d = (-at(2) + 8 * at(1) - 8 * at(-1) + at(-2)) / (12 * Double(epsilon))
         for i in 0..<count { values[i] = saved[i] }
+        network.arena.valuesChanged()
         return d
     }
 

@@ -18,6 +18,7 @@ extension ParameterArena {
     /// `RandomStream.initialization(network)` with slice index and element as counters,
     /// so the result depends only on the seed and the architecture.
     public func initialize(seed: UInt64, network: UInt64) {
+        defer { valuesChanged() }
         let random = Philox(seed: seed)
         let stream = RandomStream.initialization(network)
         for (index, slice) in slices.enumerated() {

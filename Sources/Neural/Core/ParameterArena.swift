@@ -29,6 +29,15 @@ public final class ParameterArena {
     public private(set) var adamV: UnsafeMutablePointer<Float>!
     /// Per-micro-batch gradient buffers, when gradients are reduced exactly.
     public var partials: PartialGradients?
+    /// Moves whenever `values` change through a writer that says so (`valuesChanged()`): the
+    /// optimizer, `initialize`, and every write through the state list (checkpoint restore, the
+    /// rank-0 broadcast). Layers that keep converted copies of their weights (oneDNN's formats)
+    /// convert again only when it moves, instead of at every forward.
+    public private(set) var version: UInt64 = 1
+
+    /// Call after writing `values` directly.
+    @inline(__always)
+    public func valuesChanged() { version &+= 1 }
 
     public init() {}
 

@@ -49,8 +49,6 @@ public final class DNNLConvolution: Layer {
     /// gradient; empty in fp32.
     private let lowInput: UnsafeMutablePointer<UInt16>
     private let lowGradient: UnsafeMutablePointer<UInt16>
-    /// Counts forwards, so each plan reorders its weights once per forward.
-    private var generation = 0
 
     public var kind: String { direction == .convolution ? "Conv2d" : "ConvTranspose2d" }
     /// oneDNN's implementations of forward, input gradient and weight gradient.
@@ -140,20 +138,23 @@ public final class DNNLConvolution: Layer {
         } catch { fatalError("\(kind) (oneDNN) for a micro-batch of \(m): \(error)") }
     }
 
-    /// Reorders the arena's weights into `p`'s formats once per forward (the backward of the same
-    /// pass reuses them).
+    /// Reorders the arena's weights into `p`'s formats when they changed since `p` last did
+    /// (`ParameterArena.version`): D runs forward three times per step on the same weights.
+    /// A few sampled values guard against a write that did not move the version.
     @inline(__always)
     private func reorderWeights(_ p: Plan) {
-        guard p.reordered != generation else { return }
-        p.plainWeights.bind(arena.value(weight))
+        let w = arena.value(weight), n = weight.count
+        let sample = (w[0], w[n / 2], w[n - 1])
+        guard p.reordered != arena.version || p.sample != sample else { return }
+        p.plainWeights.bind(w)
         p.toForwardWeights.execute()
         if let toBackward = p.toBackwardWeights { toBackward.execute() }
-        p.reordered = generation
+        p.reordered = arena.version
+        p.sample = sample
     }
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        generation &+= 1
         if route == .thinOutput { return partner!.forward(x) }
         y.setBatch(x.shape.n)
         let inSample = inputShape.stored(inputLayout) / inputShape.n, outSample = y.shape.stored(outputLayout) / y.shape.n
@@ -286,7 +287,9 @@ public final class DNNLConvolution: Layer {
         let weightSource: DNNLMemory, weightDiffDestination: DNNLMemory
         let plainWeights: DNNLMemory, plainDiff: DNNLMemory
         private let buffers: [UnsafeMutablePointer<UInt8>]
-        var reordered = 0
+        /// The arena version and sampled weights the reordered weights were made from (0: never).
+        var reordered: UInt64 = 0
+        var sample: (Float, Float, Float) = (0, 0, 0)
 
         init(_ layer: DNNLConvolution, batch m: Int) throws(DNNLError) {
             let k = layer.kernel, OC = layer.outChannels, C = layer.inChannels

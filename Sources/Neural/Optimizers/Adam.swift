@@ -36,6 +36,7 @@ public struct Adam: Sendable, Equatable {
         let sqrtCorrection2 = Float(correction2.squareRoot())
         let b1 = beta1, b2 = beta2, eps = epsilon
         let p = arena.values!, g = arena.gradients!, m = arena.adamM!, v = arena.adamV!
+        defer { arena.valuesChanged() }
         for range in ranges {
             for i in range {
                 let gi = g[i]
