@@ -91,9 +91,9 @@ final class BFloat16Tests: XCTestCase {
         let config = ModelConfig(architecture: .dcgan, imageSize: 32, channels: fixture.metadata("nc")!,
                                  nz: fixture.metadata("nz")!, ngf: fixture.metadata("ngf")!, ndf: fixture.metadata("ndf")!)
         let n = fixture.metadata("batch")!
-        let saved = Precision.current
-        Precision.current = .bf16
-        defer { Precision.current = saved }
+        let saved = (Precision.current, Backend.current)
+        (Precision.current, Backend.current) = (.bf16, .onednn)  // also in the reference backend's pass
+        defer { (Precision.current, Backend.current) = saved }
         var largest = 0.0
         for (kind, prefix) in [("G", "G0"), ("D", "D0")] {
             let net = kind == "G" ? config.generator(batch: n) : config.discriminator(batch: n)

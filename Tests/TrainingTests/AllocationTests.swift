@@ -52,10 +52,10 @@ final class AllocationTests: XCTestCase {
     /// several and separate D updates and fresh G steps.
     /// bf16 convolutions convert into buffers made at build time.
     func testBF16StepAllocatesNothing() throws {
-        guard Backend.current == .onednn else { throw XCTSkip("bf16 runs on oneDNN only") }
         if let why = Precision.bf16Unavailable { throw XCTSkip("bf16: \(why)") }
-        Precision.current = .bf16
-        defer { Precision.current = .fp32 }
+        let saved = Backend.current
+        (Precision.current, Backend.current) = (.bf16, .onednn)  // also in the reference backend's pass
+        defer { (Precision.current, Backend.current) = (.fp32, saved) }
         try assertStepsDoNotAllocate(ModelConfig(architecture: .dcgan, imageSize: 32, channels: 3, nz: 16, ngf: 8, ndf: 8), microBatch: 2)
     }
 
