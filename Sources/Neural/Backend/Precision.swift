@@ -7,8 +7,8 @@
 ///   their inputs (the activation or the output gradient, and the weights), rounded to nearest
 ///   even from the fp32 values, multiply in bf16 and accumulate and write in fp32. Everything
 ///   else stays fp32: the master weights in the arena, the gradients, BatchNorm and its
-///   statistics, activations between layers, Adam and the allreduce. Layers that run on OpenBLAS
-///   (3 or fewer channels on a side, `Backend.gemmChannels`) compute in fp32.
+///   statistics, activations between layers, Adam and the allreduce. Operations that run on
+///   OpenBLAS (those writing a thin side, `ConvolutionRoute`) compute in fp32.
 ///
 /// A bf16 product of two bf16 values is exact in fp32, so a bf16 convolution equals the fp32
 /// convolution of the rounded inputs up to the order of the fp32 sums; that is what the tests
