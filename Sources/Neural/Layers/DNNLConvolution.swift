@@ -155,13 +155,13 @@ public final class DNNLConvolution: Layer {
 
     public func forward(_ x: Tensor) -> Tensor {
         self.x = x
-        if route == .thinOutput { return partner!.forward(x) }
         y.setBatch(x.shape.n)
         let inSample = inputShape.stored(inputLayout) / inputShape.n, outSample = y.shape.stored(outputLayout) / y.shape.n
         let start = DispatchTime.now().uptimeNanoseconds
         for c in context.chunks(x.shape.n) {
             let p = plan(c.count)
-            reorderWeights(p)
+            // In bf16 the input's copy serves the forward and the weight gradient, also when the
+            // forward is the partner's.
             if let convert = p.toLowSource {
                 p.fullSource!.bind(x.data + c.start * inSample)
                 p.source.bind(lowInput + c.start * inSample)
@@ -169,13 +169,15 @@ public final class DNNLConvolution: Layer {
             } else {
                 p.source.bind(x.data + c.start * inSample)
             }
+            guard route != .thinOutput else { continue }
+            reorderWeights(p)
             p.destination.bind(y.data + c.start * outSample)
             if let bias { p.bias?.bind(arena.value(bias)) }
             p.forward.execute()
             DNNL.flops += flops(c.count)
         }
         DNNL.nanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
-        return y
+        return route == .thinOutput ? partner!.forward(x) : y
     }
 
     public func backward(_ dy: Tensor, inputGradient: Bool, parameterGradients: Bool) -> Tensor {
