@@ -19,10 +19,13 @@ final class BFloat16Tests: XCTestCase {
     /// bf16 keeps 8 significant bits (relative rounding 2^-9 ≈ 2e-3), and BatchNorm's backward
     /// over a batch of 4 amplifies it: on the 32×32 DCGAN golden (batch 4) the bf16 network's
     /// gradients measure up to 0.116 of each tensor's largest magnitude from PyTorch's fp32 ones
-    /// (G's `main.6.weight`; D up to 0.03). PyTorch's own `autocast(bfloat16)` measures 0.38 on
-    /// the same fixture (G's `main.3.weight`; D 0.085), since it also rounds the activations
-    /// between layers and runs BatchNorm on bf16 inputs.
-    static let networkTolerance = 0.15
+    /// (G's `main.6.weight`; D up to 0.03), with the 8-channel layers in fp32 (oneDNN has no
+    /// kernel for them, so they fall back). Which layers fall back depends on the CPU's kernels:
+    /// PyTorch emulating this scheme exactly with every wide layer in bf16 measures up to 0.14
+    /// (G's `main.7.bias`), hence 0.2. PyTorch's own `autocast(bfloat16)` measures 0.38 on the
+    /// same fixture (G's `main.3.weight`; D 0.085): it also rounds the activations between layers
+    /// and runs BatchNorm on bf16 inputs.
+    static let networkTolerance = 0.2
 
     override func setUpWithError() throws {
         if let why = Precision.bf16Unavailable { throw XCTSkip("bf16: \(why)") }
