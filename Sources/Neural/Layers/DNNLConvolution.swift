@@ -188,7 +188,6 @@ public final class DNNLConvolution: Layer {
         let start = DispatchTime.now().uptimeNanoseconds
         for c in context.chunks(n) where parameterGradients || ownInputGradient {
             let p = plan(c.count)
-            reorderWeights(p)
             // In bf16 the gradient's conversion serves both primitives.
             let gradient: UnsafeRawPointer
             if let convert = p.toLowGradient {
@@ -209,6 +208,7 @@ public final class DNNLConvolution: Layer {
                 if let bias { accumulateChannelSums(dy, samples: c.range, into: arena.gradient(bias, chunk: c.index)) }
             }
             if ownInputGradient {
+                reorderWeights(p)  // done already by the forward, except on the thin-output route
                 p.diffSource.bind(dx.data + c.start * inSample)
                 p.diffDestination.bind(gradient)
                 p.backwardData.execute()
