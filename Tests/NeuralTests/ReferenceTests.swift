@@ -54,6 +54,35 @@ final class ReferenceTests: XCTestCase {
         return y
     }
 
+    /// Adam's eight-wide update does each lane's scalar operations in the same order, so it must
+    /// give the scalar reference's bits exactly (no tolerance), also for the tail past the last
+    /// whole vector and for zero, tiny and huge gradients.
+    func testVectorAdamIsTheScalarUpdateBitForBit() {
+        let count = 1_003
+        let buffers = (0..<8).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
+        defer { buffers.forEach { $0.deallocate() } }
+        let random = Philox(seed: 5)
+        for (k, b) in buffers.enumerated() { random.normals(stream: UInt64(k), index: 0, into: b, count: count) }
+        let (p, g, m, v) = (buffers[0], buffers[1], buffers[2], buffers[3])
+        let (rp, rg, rm, rv) = (buffers[4], buffers[5], buffers[6], buffers[7])
+        for i in 0..<count {
+            v[i] = abs(v[i])
+            if i % 7 == 0 { g[i] = 0 }
+            if i % 11 == 0 { g[i] = 1e-30 }
+            if i % 13 == 0 { g[i] = -3e18 }
+            if i % 17 == 0 { v[i] = 0 }
+        }
+        for (a, b) in [(p, rp), (g, rg), (m, rm), (v, rv)] { b.update(from: a, count: count) }
+        for (stepSize, correction) in [(Float(4e-4), Float(0.0447)), (1e-3, 0.3), (2e-4, 0.9)] {
+            Adam.update(p, g, m, v, 3..<count, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: stepSize, sqrtCorrection2: correction)
+            Adam.updateReference(rp, rg, rm, rv, 3..<count, beta1: 0.5, beta2: 0.999, epsilon: 1e-8, stepSize: stepSize, sqrtCorrection2: correction)
+            for (a, b, name) in [(p, rp, "p"), (m, rm, "m"), (v, rv, "v")] {
+                let differing = (0..<count).filter { a[$0].bitPattern != b[$0].bitPattern }
+                XCTAssertEqual(differing, [], "\(name) differs from the scalar update")
+            }
+        }
+    }
+
     func testConv2dMatchesDirectConvolution() {
         for (k, s, p, q, h, w) in [(4, 2, 1, 1, 16, 16), (3, 1, 1, 1, 7, 9), (4, 1, 0, 0, 4, 4), (5, 3, 2, 2, 11, 8), (4, 2, 1, 1, 5, 7),
                                    (5, 2, 1, 2, 8, 8), (5, 2, 2, 2, 7, 9), (3, 2, 0, 1, 6, 6), (5, 1, 2, 2, 5, 4)] {
