@@ -2,7 +2,7 @@ import Foundation
 
 /// Pointwise nonlinearities, each with its derivative written in terms of the output `y`:
 /// ReLU `max(x, 0)` (`dy·[y > 0]`); LeakyReLU `x > 0 ? x : slope·x` (`y > 0 ⇔ x > 0` for a
-/// positive slope); Tanh (`dy·(1 − y²)`); Sigmoid (`dy·y·(1 − y)`). Shape and layout are kept:
+/// positive slope); Tanh (`dy·(1 − y²)`; `VectorTanh`); Sigmoid (`dy·y·(1 − y)`). Shape and layout are kept:
 /// ReLU, LeakyReLU and Tanh map a blocked layout's zero padding to zero (Sigmoid would not, and
 /// is built on plain tensors only).
 ///
@@ -63,7 +63,7 @@ public final class Activation: Layer {
         case let .leakyReLU(slope):
             Self.map(src, dst, count) { v in v.replacing(with: v * slope, where: v .<= 0) } scalar: { $0 > 0 ? $0 : $0 * slope }
         case .tanh:
-            for i in 0..<count { dst[i] = Foundation.tanh(src[i]) }
+            VectorTanh.apply(src, dst, count)
         case .sigmoid:
             for i in 0..<count { dst[i] = 1 / (1 + Foundation.exp(-src[i])) }
         }
@@ -81,7 +81,7 @@ public final class Activation: Layer {
         case let .leakyReLU(slope):
             Self.map(g, out, d, count) { g, y in g.replacing(with: g * slope, where: y .<= 0) } scalar: { g, y in y > 0 ? g : g * slope }
         case .tanh:
-            for i in 0..<count { d[i] = g[i] * (1 - out[i] * out[i]) }
+            Self.map(g, out, d, count) { g, y in g * (1 - y * y) } scalar: { g, y in g * (1 - y * y) }
         case .sigmoid:
             for i in 0..<count { d[i] = g[i] * out[i] * (1 - out[i]) }
         }
