@@ -156,7 +156,8 @@ public struct Benchmark {
                 } else if let c = layer as? Conv2d {
                     out.append((label, "\(i) Conv2d \(c.geometry.channels)→\(c.outChannels)", "OpenBLAS GEMM (im2col, \(c.inputLayout) → \(c.outputLayout))"))
                 } else if let c = layer as? ConvTranspose2d {
-                    out.append((label, "\(i) ConvTranspose2d \(c.inChannels)→\(c.geometry.channels)", "OpenBLAS GEMM (col2im, \(c.inputLayout) → \(c.outputLayout))"))
+                    let how = c.fromOnePixel ? "from one pixel, no columns" : "col2im"
+                    out.append((label, "\(i) ConvTranspose2d \(c.inChannels)→\(c.geometry.channels)", "OpenBLAS GEMM (\(how), \(c.inputLayout) → \(c.outputLayout))"))
                 }
             }
         }

@@ -38,6 +38,16 @@ final class BFloat16Tests: XCTestCase {
         return t
     }
 
+    /// A transposed convolution from one pixel (G's first layer) is a GEMM on OpenBLAS
+    /// (`Backend.route`), and OpenBLAS runs fp32 under `--precision bf16` too.
+    func testATransposedConvolutionFromOnePixelStaysFP32OnOpenBLAS() {
+        let b = NetworkBuilder(input: Shape(4, 100, 1, 1), backend: .onednn, precision: .bf16)
+        b.convTranspose2d(64, kernel: 4, stride: 1, padding: 0)
+        let net = b.build()
+        XCTAssertFalse(net.allLayers.contains { $0 is DNNLConvolution })
+        XCTAssertEqual(net.allLayers.compactMap { ($0 as? ConvTranspose2d)?.fromOnePixel }, [true])
+    }
+
     /// One convolution on oneDNN in bf16 and on the reference path in fp32 with its weights,
     /// input and output gradient rounded to bf16 (biases stay fp32 in both). With a thin side,
     /// the operation writing it is the fp32 GEMM partner's, on the unrounded weights: that one
@@ -47,7 +57,7 @@ final class BFloat16Tests: XCTestCase {
             ("conv 32→48 4/2/1", Shape(4, 32, 16, 16), { $0.conv2d(48, kernel: 4, stride: 2, padding: 1) }),
             ("conv 20→24 3/1/1 bias", Shape(4, 20, 7, 9), { $0.conv2d(24, kernel: 3, stride: 1, padding: 1, bias: true) }),
             ("conv 64→1 4/1/0 (a logit)", Shape(4, 64, 4, 4), { $0.conv2d(1, kernel: 4, stride: 1, padding: 0) }),
-            ("convT 100→64 4/1/0 from plain", Shape(4, 100, 1, 1), { $0.convTranspose2d(64, kernel: 4, stride: 1, padding: 0) }),
+            ("convT 100→64 4/1/0 from plain 2×2", Shape(4, 100, 2, 2), { $0.convTranspose2d(64, kernel: 4, stride: 1, padding: 0) }),
             ("convT 64→32 4/2/1", Shape(4, 64, 4, 4), { $0.convTranspose2d(32, kernel: 4, stride: 2, padding: 1) }),
             ("convT 24→16 5/2 'same' bias", Shape(4, 24, 4, 4),
              { $0.convTranspose2d(16, kernel: 5, stride: 2, padding: .sameTransposed(input: 4, kernel: 5, stride: 2), bias: true) }),

@@ -46,7 +46,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testConvTranspose2d() {
-        for (k, s, p, q, h, bias) in [(4, 1, 0, 0, 1, false), (4, 2, 1, 1, 3, false), (3, 2, 1, 1, 4, false), (5, 2, 1, 2, 3, true)] {
+        for (k, s, p, q, h, bias) in [(4, 1, 0, 0, 1, false), (3, 1, 0, 0, 1, true), (4, 2, 1, 1, 3, false), (3, 2, 1, 1, 4, false), (5, 2, 1, 2, 3, true)] {
             let b = NetworkBuilder(input: Shape(2, 3, h, h + 1))
             b.convTranspose2d(2, kernel: k, stride: s, padding: Padding(before: p, after: q), bias: bias, weightInit: .normal(mean: 0, std: 0.3))
             assertGradients(b.build(), input(Shape(2, 3, h, h + 1)))

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// - `onednn`: oneDNN's primitives in its blocked layout, with BatchNorm and activations in that
 ///   layout too; an operation that writes a thin tensor (4 or fewer channels: images, D's input
-///   gradient) is a GEMM instead (`route`).
+///   gradient) is a GEMM instead, and so is a transposed convolution from one pixel (`route`).
 /// - `blas`: im2col + OpenBLAS everywhere, plain NCHW: the reference the tests hold the oneDNN
 ///   path to, and the fallback where oneDNN is not available.
 public enum Backend: String, Sendable, CaseIterable {
@@ -28,15 +28,22 @@ public enum Backend: String, Sendable, CaseIterable {
     public static let gemmChannels = 4
 
     /// Where a convolution (`transposed` or not) from `input` to `output` channels, with
-    /// `positions` output pixels per image, runs.
+    /// `positions` output pixels per image, runs; `fromOnePixel`: a transposed one from a single
+    /// input pixel without padding (a generator's first layer).
     ///
     /// The thin routes are for what GANs have: a convolution reading images (D's first layer) and
     /// a transposed one writing them (G's last); a thin side otherwise runs on OpenBLAS. A small
     /// thin output with few pixels (a logit per image) stays wholly on oneDNN, blocked: its work
     /// is tiny either way, and OpenBLAS would first have to gather its blocked input (measured
     /// 39 ms against 4 per step for D's last layer).
-    public func route(transposed: Bool, input: Int, output: Int, positions: Int) -> ConvolutionRoute {
+    ///
+    /// From one pixel a transposed convolution is a single GEMM on OpenBLAS with no columns
+    /// (`ConvTranspose2d`), where oneDNN's kernels reach 11–45 GFLOP/s: G's first layer at
+    /// 64×64×3 took 19.3 ms per step on oneDNN and takes 3.5 so, the 32×32×1 one 8.0 and 1.7
+    /// (one thread, Emerald Rapids).
+    public func route(transposed: Bool, input: Int, output: Int, positions: Int, fromOnePixel: Bool = false) -> ConvolutionRoute {
         let thinInput = input <= Self.gemmChannels, thinOutput = output <= Self.gemmChannels
+        if self == .onednn && transposed && fromOnePixel { return .openBLAS }
         switch (self, thinInput, thinOutput) {
         case (.blas, _, _), (.onednn, true, true): return .openBLAS
         case (.onednn, true, false): return transposed ? .openBLAS : .thinInput
