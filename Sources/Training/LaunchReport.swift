@@ -1,3 +1,4 @@
+import CPeak
 import Distributed
 import Foundation
 import Neural
@@ -12,6 +13,18 @@ public struct LaunchReport: Sendable {
     }
 
     public let placements: [Placement]
+    /// In a bf16 run on oneDNN, rank 0's core's bf16 dot-product and fp32 FMA limits in
+    /// GFLOP/s, measured at start-up (0.4 s), for `bf16Warning`.
+    public var bf16Limits: (bf16: Double, fp32: Double)?
+
+    /// A warning where `--precision bf16` cannot pay: the core's bf16 dot products
+    /// (`vdpbf16ps`) are not faster than its fp32 FMAs. Intel cores without AMX run them at
+    /// half the FMA rate (87 against 179 GFLOP/s on Emerald Rapids, where a bf16 step is 0.68×
+    /// an fp32 one); AMD Zen 4 at twice (231.6 against 116.9).
+    public static func bf16Warning(bf16: Double, fp32: Double) -> String? {
+        guard bf16 > 0, fp32 > 0, bf16 <= fp32 else { return nil }
+        return String(format: "warning: this CPU's bf16 dot products run at %.0f GFLOP/s against %.0f for fp32 FMAs (measured now), so --precision bf16 will be slower than fp32 here; it pays where bf16 runs at twice the fp32 rate (e.g. AMD Zen 4)", bf16, fp32)
+    }
 
     /// Collective: every rank contributes its host name, BLAS threads and online cores.
     public static func gather(_ communicator: Communicator) throws -> LaunchReport {
@@ -31,7 +44,11 @@ public struct LaunchReport: Sendable {
             func int(_ at: Int) -> Int { record[at..<(at + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } }
             return Placement(host: host, blasThreads: int(width), cores: int(width + 8))
         }
-        return LaunchReport(placements: placements)
+        var report = LaunchReport(placements: placements)
+        if communicator.rank == 0 && Precision.current == .bf16 && Backend.current == .onednn {
+            report.bf16Limits = (swiftgan_bf16_peak_gflops(0.2), swiftgan_fma_peak_gflops(0.2))
+        }
+        return report
     }
 
     /// Hosts in order of first appearance, with their ranks.
@@ -62,6 +79,7 @@ public struct LaunchReport: Sendable {
                 out.append("warning: \(h.host) runs \(h.ranks.count) rank\(h.ranks.count == 1 ? "" : "s") with \(used) threads in all on \(cores) cores; expect a slowdown (one rank per core with --threads 1 is fastest)")
             }
         }
+        if let limits = bf16Limits, let warning = Self.bf16Warning(bf16: limits.bf16, fp32: limits.fp32) { out.append(warning) }
         return out
     }
 }
