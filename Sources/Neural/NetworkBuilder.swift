@@ -175,7 +175,8 @@ public final class NetworkBuilder {
                                 outputLayout: outLayout, arena: arena, workspace: workspace, context: context, forwardOf: parameters)
             }
         }
-        let dnnlBytes = DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output, outputLayout: outLayout, precision: precision)
+        let dnnlBytes = DNNLConvolution.bytes(input: input, inputLayout: inLayout, output: output, outputLayout: outLayout, precision: precision,
+                                              direction: direction, kernel: k, stride: stride, padding: padding, route: route)
             + (route == .oneDNN ? 0 : partnerBytes)
         append(output, parameters: input.c * out * k * k + (bias ? out : 0),
                bytes: dnnl ? dnnlBytes : blasBytes) {

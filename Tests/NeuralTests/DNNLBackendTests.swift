@@ -116,6 +116,9 @@ final class DNNLBackendTests: XCTestCase {
             ("convT 64→32 4/2/1", Shape(4, 64, 4, 4), { $0.convTranspose2d(32, kernel: 4, stride: 2, padding: 1) }),
             ("convT 24→16 5/2 'same' bias", Shape(4, 24, 4, 4),
              { $0.convTranspose2d(16, kernel: 5, stride: 2, padding: .sameTransposed(input: 4, kernel: 5, stride: 2), bias: true) }),
+            ("conv 32→48 4/2/1 8×8 → 4×4 (space-to-depth)", Shape(4, 32, 8, 8), { $0.conv2d(48, kernel: 4, stride: 2, padding: 1) }),
+            ("conv 16→24 4/2/1 bias 6×6 → 3×3 (space-to-depth)", Shape(4, 16, 6, 6), { $0.conv2d(24, kernel: 4, stride: 2, padding: 1, bias: true) }),
+            ("conv 16→24 4/2/1 7×7 (odd: direct)", Shape(4, 16, 7, 7), { $0.conv2d(24, kernel: 4, stride: 2, padding: 1) }),
             ("conv 3→32 4/2/1 (thin input)", Shape(4, 3, 16, 16), { $0.conv2d(32, kernel: 4, stride: 2, padding: 1) }),
             ("convT 32→3 4/2/1 bias (thin output)", Shape(4, 32, 8, 8), { $0.convTranspose2d(3, kernel: 4, stride: 2, padding: 1, bias: true) }),
             ("conv chain 3→32→64→1", Shape(4, 3, 16, 16), { b in
@@ -139,6 +142,10 @@ final class DNNLBackendTests: XCTestCase {
                 XCTAssertTrue(fast.allLayers.contains { $0 is DNNLConvolution }, "\(name): oneDNN runs it")
             }
             let routes = fast.allLayers.compactMap { ($0 as? DNNLConvolution)?.route }
+            let folded = fast.allLayers.compactMap { ($0 as? DNNLConvolution)?.spaceToDepth }
+            // Folding needs 16-channel blocks (AVX-512); with 8 (AVX2) the same cases run direct.
+            if name.contains("space-to-depth") { XCTAssertEqual(folded.contains(true), DNNL.block == 16, "\(name): folded \(folded)") }
+            if name.contains("direct") { XCTAssertFalse(folded.contains(true), "\(name): folded \(folded)") }
             if name.contains("thin input") { XCTAssertEqual(routes, [.thinInput], name) }
             if name.contains("thin output") { XCTAssertEqual(routes, [.thinOutput], name) }
             for microBatch in [0, 2] {
@@ -201,6 +208,10 @@ final class DNNLBackendTests: XCTestCase {
                 }
                 let reference = make(.blas), fast = make(.onednn)
                 XCTAssertTrue(fast.allLayers.contains { $0 is DNNLConvolution }, "\(name) \(kind): oneDNN runs it")
+                if kind == "D" && model.architecture == .dcgan && DNNL.block == 16 {
+                    // D's 8×8 → 4×4 layer runs folded (SpaceToDepth).
+                    XCTAssertTrue(fast.allLayers.contains { ($0 as? DNNLConvolution)?.spaceToDepth == true }, "\(name) D folds a layer")
+                }
                 let input = { (attempt: Int) -> Tensor in
                     let x = self.random(reference.inputShape.batch(n), seed: 8 + UInt64(attempt))
                     if kind == "D" { for i in 0..<x.count { x.data[i] = Foundation.tanh(x.data[i]) } }

@@ -17,6 +17,10 @@ import Dispatch
 /// write the thin tensor runs on a partner OpenBLAS layer (`Conv2d`'s input gradient,
 /// `ConvTranspose2d`'s forward) sharing this layer's parameters, and the thin side is plain.
 ///
+/// A stride-2 convolution with a small output runs its forward and input gradient folded
+/// (`SpaceToDepth`, fp32): on `fold`ed copies of its input micro-batches and folded weights,
+/// made when the weights change; its weight gradient stays direct.
+///
 /// In `Precision.bf16` the primitives read bf16: each forward converts its input micro-batch to
 /// bf16 (kept for the weight gradient), each backward its output gradient, and the weights are
 /// converted by their reorder; outputs, input gradients and weight gradients are fp32.
@@ -49,6 +53,12 @@ public final class DNNLConvolution: Layer {
     /// gradient; empty in fp32.
     private let lowInput: UnsafeMutablePointer<UInt16>
     private let lowGradient: UnsafeMutablePointer<UInt16>
+    /// Runs folded (`SpaceToDepth`); then the folded input, its gradient and the folded weights
+    /// (`(OC, 4C, k/2, k/2)`), else empty.
+    public let spaceToDepth: Bool
+    private let foldedInput: UnsafeMutablePointer<Float>
+    private let foldedGradient: UnsafeMutablePointer<Float>
+    private let foldedWeights: UnsafeMutablePointer<Float>
 
     public var kind: String { direction == .convolution ? "Conv2d" : "ConvTranspose2d" }
     /// oneDNN's implementations of forward, input gradient and weight gradient.
@@ -58,7 +68,11 @@ public final class DNNLConvolution: Layer {
         switch route {
         case .thinInput: return oneDNN + "\(p.forward.implementation) / OpenBLAS GEMM (col2im, \(outputLayout) → \(inputLayout)) / \(p.backwardWeights.implementation)"
         case .thinOutput: return "OpenBLAS GEMM (col2im, \(inputLayout) → \(outputLayout)) / " + oneDNN + "\(p.backwardData.implementation) / \(p.backwardWeights.implementation)"
-        default: return oneDNN + "\(p.forward.implementation) / \(p.backwardData.implementation) / \(p.backwardWeights.implementation)"
+        default:
+            if let f = p.folded {
+                return oneDNN + "space-to-depth \(kernel / 2)×\(kernel / 2) \(f.forward.implementation) / \(f.backwardData.implementation) / direct \(p.backwardWeights.implementation)"
+            }
+            return oneDNN + "\(p.forward.implementation) / \(p.backwardData.implementation) / \(p.backwardWeights.implementation)"
         }
     }
     public var outputShape: Shape { y.shape }
@@ -99,6 +113,13 @@ public final class DNNLConvolution: Layer {
         let low = precision == .bf16
         lowInput = Memory.allocate(low ? input.stored(inputLayout) : 0)
         lowGradient = Memory.allocate(low ? y.shape.stored(outputLayout) : 0)
+        spaceToDepth = Self.folds(direction: direction, input: input, inputLayout: inputLayout, output: y.shape, kernel: kernel, stride: stride,
+                                  padding: padding, precision: precision, route: route)
+        let folded = spaceToDepth ? SpaceToDepth.shape(input, padding: padding.before).count : 0
+        foldedInput = Memory.allocate(folded)
+        foldedInput.update(repeating: 0, count: folded)  // the folded padding is never written
+        foldedGradient = Memory.allocate(folded)
+        foldedWeights = Memory.allocate(spaceToDepth ? outChannels * input.c * kernel * kernel : 0)
         // The primitives first: should oneDNN refuse, nothing is reserved in the arena.
         let first = microBatch > 0 ? min(microBatch, input.n) : input.n
         plans[first] = try Plan(self, batch: first)
@@ -114,13 +135,30 @@ public final class DNNLConvolution: Layer {
     deinit {
         Memory.free(lowInput)
         Memory.free(lowGradient)
+        Memory.free(foldedInput)
+        Memory.free(foldedGradient)
+        Memory.free(foldedWeights)
     }
 
-    /// Bytes of output and input gradient for `input`, and in bf16 of their bf16 copies (the
-    /// primitives' buffers and a partner's are not counted).
-    public static func bytes(input: Shape, inputLayout: Layout, output: Shape, outputLayout: Layout, precision: Precision = .fp32) -> Int {
+    /// Whether a layer runs folded (`SpaceToDepth`): a plain fp32 convolution on oneDNN that
+    /// `SpaceToDepth.applies` to.
+    static func folds(direction: Direction, input: Shape, inputLayout: Layout, output: Shape, kernel: Int, stride: Int, padding: Padding,
+                      precision: Precision, route: ConvolutionRoute) -> Bool {
+        direction == .convolution && route == .oneDNN && precision == .fp32
+            && SpaceToDepth.applies(input: input, layout: inputLayout, kernel: kernel, stride: stride, padding: padding, outputPositions: output.plane)
+    }
+
+    /// Bytes of output and input gradient for `input`, in bf16 of their bf16 copies, and when
+    /// folded of the folded input and its gradient (the primitives' buffers and a partner's are
+    /// not counted).
+    public static func bytes(input: Shape, inputLayout: Layout, output: Shape, outputLayout: Layout, precision: Precision = .fp32,
+                             direction: Direction = .convolution, kernel: Int = 1, stride: Int = 1, padding: Padding = 0,
+                             route: ConvolutionRoute = .oneDNN) -> Int {
         let values = output.stored(outputLayout) + input.stored(inputLayout)
-        return (precision == .bf16 ? 6 : 4) * values
+        let folded = folds(direction: direction, input: input, inputLayout: inputLayout, output: output, kernel: kernel, stride: stride,
+                           padding: padding, precision: precision, route: route)
+            ? 8 * SpaceToDepth.shape(input, padding: padding.before).count : 0
+        return (precision == .bf16 ? 6 : 4) * values + folded
     }
 
     /// FLOPs of one pass over `m` samples, counted as the GEMMs of im2col would be.
@@ -146,9 +184,12 @@ public final class DNNLConvolution: Layer {
         let w = arena.value(weight), n = weight.count
         let sample = (w[0], w[n / 2], w[n - 1])
         guard p.reordered != arena.version || p.sample != sample else { return }
-        p.plainWeights.bind(w)
-        p.toForwardWeights.execute()
-        if let toBackward = p.toBackwardWeights { toBackward.execute() }
+        if let f = p.folded {
+            SpaceToDepth.foldWeights(w, outChannels: outChannels, channels: inChannels, kernel: kernel, into: foldedWeights)
+            f.weights.convert(from: foldedWeights)
+        } else {
+            p.weights.convert(from: w)
+        }
         p.reordered = arena.version
         p.sample = sample
     }
@@ -171,9 +212,19 @@ public final class DNNLConvolution: Layer {
             }
             guard route != .thinOutput else { continue }
             reorderWeights(p)
-            p.destination.bind(y.data + c.start * outSample)
-            if let bias { p.bias?.bind(arena.value(bias)) }
-            p.forward.execute()
+            if let f = p.folded {
+                let foldedSample = f.inputShape.count / f.inputShape.n
+                SpaceToDepth.fold(x.data + c.start * inSample, inputShape.batch(c.count), padding: padding.before, block: f.block,
+                                  into: foldedInput + c.start * foldedSample)
+                f.source.bind(foldedInput + c.start * foldedSample)
+                f.destination.bind(y.data + c.start * outSample)
+                if let bias { f.bias?.bind(arena.value(bias)) }
+                f.forward.execute()
+            } else {
+                p.destination.bind(y.data + c.start * outSample)
+                if let bias { p.bias?.bind(arena.value(bias)) }
+                p.forward.execute()
+            }
             DNNL.flops += flops(c.count)
         }
         DNNL.nanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
@@ -209,9 +260,18 @@ public final class DNNLConvolution: Layer {
             }
             if ownInputGradient {
                 reorderWeights(p)  // done already by the forward, except on the thin-output route
-                p.diffSource.bind(dx.data + c.start * inSample)
-                p.diffDestination.bind(gradient)
-                p.backwardData.execute()
+                if let f = p.folded {
+                    let foldedSample = f.inputShape.count / f.inputShape.n
+                    f.diffSource.bind(foldedGradient + c.start * foldedSample)
+                    f.diffDestination.bind(gradient)
+                    f.backwardData.execute()
+                    SpaceToDepth.unfold(foldedGradient + c.start * foldedSample, inputShape.batch(c.count), padding: padding.before,
+                                        block: f.block, into: dx.data + c.start * inSample)
+                } else {
+                    p.diffSource.bind(dx.data + c.start * inSample)
+                    p.diffDestination.bind(gradient)
+                    p.backwardData.execute()
+                }
                 DNNL.flops += flops(c.count)
             }
         }
@@ -276,9 +336,8 @@ public final class DNNLConvolution: Layer {
         let forward: DNNLPrimitive
         let backwardData: DNNLPrimitive
         let backwardWeights: DNNLPrimitive
-        let toForwardWeights: DNNLPrimitive
-        /// Nil when the input gradient reads the forward's weight format.
-        let toBackwardWeights: DNNLPrimitive?
+        /// The arena's weights converted for the forward and the input gradient.
+        let weights: ConvolutionWeights
         let toArenaGradient: DNNLPrimitive
         /// In bf16: the conversions of an input micro-batch (`fullSource` → `source`) and of an
         /// output gradient (`fullGradient` → `diffDestination`).
@@ -287,7 +346,9 @@ public final class DNNLConvolution: Layer {
         let source: DNNLMemory, destination: DNNLMemory, bias: DNNLMemory?
         let diffSource: DNNLMemory, diffDestination: DNNLMemory
         let weightSource: DNNLMemory, weightDiffDestination: DNNLMemory
-        let plainWeights: DNNLMemory, plainDiff: DNNLMemory
+        let plainDiff: DNNLMemory
+        /// The folded forward and input gradient of a layer that runs folded.
+        let folded: Folded?
         private let buffers: [UnsafeMutablePointer<UInt8>]
         /// The arena version and sampled weights the reordered weights were made from (0: never).
         var reordered: UInt64 = 0
@@ -305,9 +366,7 @@ public final class DNNLConvolution: Layer {
             let name = forward.name.dropLast(" forward".count)
             // PyTorch's weights: (OC, C, k, k) for a convolution, (C, OC, k, k) = "iohw" for a transposed one.
             let plain = try DNNL.descriptor(OC, C, k, k, layer.direction == .convolution ? dnnl_oihw : dnnl_iohw)
-            var forwardWeights = forward.query(dnnl_query_weights_md), backwardWeightsFormat = backwardData.query(dnnl_query_weights_md)
             let diffWeights = backwardWeights.query(dnnl_query_diff_weights_md)
-            let sameWeights = dnnl_memory_desc_equal(&forwardWeights, &backwardWeightsFormat) != 0
 
             let low = layer.precision != .fp32
             source = try DNNLMemory(primitives.lowSource)
@@ -319,41 +378,22 @@ public final class DNNLConvolution: Layer {
             weightDiffDestination = try DNNLMemory(primitives.lowDestination)
             fullSource = low ? try DNNLMemory(primitives.source) : nil
             fullGradient = low ? try DNNLMemory(primitives.destination) : nil
-            plainWeights = try DNNLMemory(plain)
             plainDiff = try DNNLMemory(plain)
-            let blockedWeights = try DNNLMemory(forwardWeights)
-            let backwardWeightsMemory = sameWeights ? blockedWeights : try DNNLMemory(backwardWeightsFormat)
             let diffWeightsMemory = try DNNLMemory(diffWeights)
-            var owned: [UnsafeMutablePointer<UInt8>] = []
-            for memory in sameWeights ? [blockedWeights, diffWeightsMemory] : [blockedWeights, backwardWeightsMemory, diffWeightsMemory] {
-                let buffer: UnsafeMutablePointer<UInt8> = Memory.allocate(memory.byteCount)
-                memory.bind(buffer)
-                owned.append(buffer)
-            }
-            buffers = owned
+            let buffer: UnsafeMutablePointer<UInt8> = Memory.allocate(diffWeightsMemory.byteCount)
+            diffWeightsMemory.bind(buffer)
+            buffers = [buffer]
 
             forward.add(Int32(SG_ARG_SRC), source)
-            forward.add(Int32(SG_ARG_WEIGHTS), blockedWeights)
             if let bias { forward.add(Int32(SG_ARG_BIAS), bias) }
             forward.add(Int32(SG_ARG_DST), destination)
             backwardData.add(Int32(SG_ARG_DIFF_SRC), diffSource)
-            backwardData.add(Int32(SG_ARG_WEIGHTS), backwardWeightsMemory)
             backwardData.add(Int32(SG_ARG_DIFF_DST), diffDestination)
             backwardWeights.add(Int32(SG_ARG_SRC), weightSource)
             backwardWeights.add(Int32(SG_ARG_DIFF_DST), weightDiffDestination)
             backwardWeights.add(Int32(SG_ARG_DIFF_WEIGHTS), diffWeightsMemory)
+            weights = try ConvolutionWeights(plain: plain, forward: forward, backwardData: backwardData, name: String(name))
 
-            toForwardWeights = try DNNLPrimitive(reorder: "\(name) weights", from: plain, to: forwardWeights, accumulate: false)
-            toForwardWeights.add(Int32(SG_ARG_FROM), plainWeights)
-            toForwardWeights.add(Int32(SG_ARG_TO), blockedWeights)
-            if sameWeights {
-                toBackwardWeights = nil
-            } else {
-                let reorder = try DNNLPrimitive(reorder: "\(name) weights for the input gradient", from: plain, to: backwardWeightsFormat, accumulate: false)
-                reorder.add(Int32(SG_ARG_FROM), plainWeights)
-                reorder.add(Int32(SG_ARG_TO), backwardWeightsMemory)
-                toBackwardWeights = reorder
-            }
             toArenaGradient = try DNNLPrimitive(reorder: "\(name) weight gradient", from: diffWeights, to: plain, accumulate: true)
             toArenaGradient.add(Int32(SG_ARG_FROM), diffWeightsMemory)
             toArenaGradient.add(Int32(SG_ARG_TO), plainDiff)
@@ -369,8 +409,92 @@ public final class DNNLConvolution: Layer {
             } else {
                 (toLowSource, toLowGradient) = (nil, nil)
             }
+            folded = layer.spaceToDepth ? try Folded(layer, batch: m) : nil
         }
 
         deinit { for b in buffers { Memory.free(b) } }
+    }
+
+    /// A folded layer's `k/2 × k/2` stride-1 forward and input gradient on `inputShape`
+    /// (`SpaceToDepth.shape`), with their weights reordered from the folded plain ones.
+    final class Folded {
+        let inputShape: Shape
+        let block: Int
+        let forward: DNNLPrimitive, backwardData: DNNLPrimitive
+        let weights: ConvolutionWeights
+        let source: DNNLMemory, destination: DNNLMemory, bias: DNNLMemory?
+        let diffSource: DNNLMemory, diffDestination: DNNLMemory
+
+        init(_ layer: DNNLConvolution, batch m: Int) throws(DNNLError) {
+            guard case let .blocked(b) = layer.inputLayout else { preconditionFailure("folding needs the blocked layout") }
+            block = b
+            inputShape = SpaceToDepth.shape(layer.inputShape.batch(m), padding: layer.padding.before)
+            let half = layer.kernel / 2, OC = layer.outChannels
+            let primitives = try Primitives(.convolution, input: inputShape, inputLayout: layer.inputLayout, output: layer.y.shape.batch(m),
+                                            outputLayout: layer.outputLayout, kernel: half, stride: 1, padding: 0, bias: layer.hasBias,
+                                            precision: .fp32)
+            forward = primitives.forward
+            backwardData = primitives.backwardData
+            let name = "\(forward.name.dropLast(" forward".count)) folded"
+            let plain = try DNNL.descriptor(OC, inputShape.c, half, half, dnnl_oihw)
+            source = try DNNLMemory(primitives.source)
+            destination = try DNNLMemory(primitives.destination)
+            bias = try primitives.bias.map { (d) throws(DNNLError) in try DNNLMemory(d) }
+            diffSource = try DNNLMemory(primitives.source)
+            diffDestination = try DNNLMemory(primitives.destination)
+            forward.add(Int32(SG_ARG_SRC), source)
+            if let bias { forward.add(Int32(SG_ARG_BIAS), bias) }
+            forward.add(Int32(SG_ARG_DST), destination)
+            backwardData.add(Int32(SG_ARG_DIFF_SRC), diffSource)
+            backwardData.add(Int32(SG_ARG_DIFF_DST), diffDestination)
+            weights = try ConvolutionWeights(plain: plain, forward: forward, backwardData: backwardData, name: name)
+        }
+    }
+
+    /// Weights in the formats a forward and an input-gradient primitive chose (one buffer when
+    /// they chose the same), reordered from plain ones (`convert`); added to both primitives.
+    final class ConvolutionWeights {
+        private let plain: DNNLMemory
+        private let toForward: DNNLPrimitive
+        /// Nil when the input gradient reads the forward's format.
+        private let toBackward: DNNLPrimitive?
+        private let buffers: [UnsafeMutablePointer<UInt8>]
+
+        init(plain descriptor: dnnl_memory_desc_t, forward: DNNLPrimitive, backwardData: DNNLPrimitive, name: String) throws(DNNLError) {
+            var forwardFormat = forward.query(dnnl_query_weights_md), backwardFormat = backwardData.query(dnnl_query_weights_md)
+            let same = dnnl_memory_desc_equal(&forwardFormat, &backwardFormat) != 0
+            plain = try DNNLMemory(descriptor)
+            let forwardWeights = try DNNLMemory(forwardFormat)
+            let backwardWeights = same ? forwardWeights : try DNNLMemory(backwardFormat)
+            var owned: [UnsafeMutablePointer<UInt8>] = []
+            for memory in same ? [forwardWeights] : [forwardWeights, backwardWeights] {
+                let buffer: UnsafeMutablePointer<UInt8> = Memory.allocate(memory.byteCount)
+                memory.bind(buffer)
+                owned.append(buffer)
+            }
+            buffers = owned
+            forward.add(Int32(SG_ARG_WEIGHTS), forwardWeights)
+            backwardData.add(Int32(SG_ARG_WEIGHTS), backwardWeights)
+            toForward = try DNNLPrimitive(reorder: "\(name) weights", from: descriptor, to: forwardFormat, accumulate: false)
+            toForward.add(Int32(SG_ARG_FROM), plain)
+            toForward.add(Int32(SG_ARG_TO), forwardWeights)
+            if same {
+                toBackward = nil
+            } else {
+                let reorder = try DNNLPrimitive(reorder: "\(name) weights for the input gradient", from: descriptor, to: backwardFormat, accumulate: false)
+                reorder.add(Int32(SG_ARG_FROM), plain)
+                reorder.add(Int32(SG_ARG_TO), backwardWeights)
+                toBackward = reorder
+            }
+        }
+
+        deinit { for b in buffers { Memory.free(b) } }
+
+        /// Reorders the plain weights at `values` into both formats.
+        func convert(from values: UnsafePointer<Float>) {
+            plain.bind(values)
+            toForward.execute()
+            toBackward?.execute()
+        }
     }
 }
