@@ -188,7 +188,7 @@ public final class DNNLConvolution: Layer {
             SpaceToDepth.foldWeights(w, outChannels: outChannels, channels: inChannels, kernel: kernel, into: foldedWeights)
             f.weights.convert(from: foldedWeights)
         } else {
-            p.weights.convert(from: w)
+            p.weights!.convert(from: w)
         }
         p.reordered = arena.version
         p.sample = sample
@@ -336,8 +336,9 @@ public final class DNNLConvolution: Layer {
         let forward: DNNLPrimitive
         let backwardData: DNNLPrimitive
         let backwardWeights: DNNLPrimitive
-        /// The arena's weights converted for the forward and the input gradient.
-        let weights: ConvolutionWeights
+        /// The arena's weights converted for the forward and the input gradient; nil when the
+        /// layer runs folded (then those two primitives are never run, and hold no weights).
+        let weights: ConvolutionWeights?
         let toArenaGradient: DNNLPrimitive
         /// In bf16: the conversions of an input micro-batch (`fullSource` → `source`) and of an
         /// output gradient (`fullGradient` → `diffDestination`).
@@ -392,7 +393,7 @@ public final class DNNLConvolution: Layer {
             backwardWeights.add(Int32(SG_ARG_SRC), weightSource)
             backwardWeights.add(Int32(SG_ARG_DIFF_DST), weightDiffDestination)
             backwardWeights.add(Int32(SG_ARG_DIFF_WEIGHTS), diffWeightsMemory)
-            weights = try ConvolutionWeights(plain: plain, forward: forward, backwardData: backwardData, name: String(name))
+            weights = layer.spaceToDepth ? nil : try ConvolutionWeights(plain: plain, forward: forward, backwardData: backwardData, name: String(name))
 
             toArenaGradient = try DNNLPrimitive(reorder: "\(name) weight gradient", from: diffWeights, to: plain, accumulate: true)
             toArenaGradient.add(Int32(SG_ARG_FROM), diffWeightsMemory)
