@@ -71,6 +71,12 @@ def torch_bench(python, size, channels, threads, steps, warmup, freeze, bf16=Fal
     return statistics.median(result['img_per_s']), rss
 
 
+def median_run(values, runs):
+    """The run whose value is the median of `values` (the lower middle one for an even count)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    return runs[order[(len(values) - 1) // 2]]
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--python', default=sys.executable, help='a Python that can import torch')
@@ -91,14 +97,16 @@ def main():
         steps, warmup = (5, 1) if size == 64 else (10, 2)
         for ranks in (int(r) for r in args.ranks.split(',')):
             ours, theirs, frozen, half, our_half, our_rss, their_rss = [], [], [], [], [], [], []
-            breakdown = half_breakdown = None
+            breakdowns, half_breakdowns = [], []
             for _ in range(args.repeats):
                 ips, rss, breakdown = swiftgan(size, channels, ranks, steps, warmup, args.backend)
                 ours.append(ips)
                 our_rss.append(rss)
+                breakdowns.append(breakdown)
                 if args.bf16:
                     ips, _, half_breakdown = swiftgan(size, channels, ranks, steps, warmup, args.backend, 'bf16')
                     our_half.append(ips)
+                    half_breakdowns.append(half_breakdown)
                 if has_torch:
                     ips, rss = torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False)
                     theirs.append(ips)
@@ -106,8 +114,9 @@ def main():
                     frozen.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=True)[0])
                     if args.bf16:
                         half.append(torch_bench(args.python, size, channels, ranks, steps, warmup, freeze=False, bf16=True)[0])
+            # The shares (FMA limit, allreduce, bf16 limit) are those of the run with the median img/s.
             rows.append((config, ranks, ours, theirs, frozen, our_half, half, max(our_rss), max(their_rss) if their_rss else None,
-                         breakdown, half_breakdown))
+                         median_run(ours, breakdowns), median_run(our_half, half_breakdowns) if our_half else None))
             print(f'# done {config} ranks={ranks}: ours {ours} torch {theirs} torch-freeze {frozen} ours-bf16 {our_half} torch-bf16 {half}',
                   flush=True)
     print()
