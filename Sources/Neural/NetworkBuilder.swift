@@ -130,7 +130,7 @@ public final class NetworkBuilder {
         let side = { (size: Int) in DNNLConvolution.outputSize(size, direction, kernel: k, stride: stride, padding: padding) }
         let positions = side(shape.h) * side(shape.w)
         let route = backend.route(transposed: direction == .transposed, input: shape.c, output: out, positions: positions,
-                                  fromOnePixel: shape.h == 1 && shape.w == 1 && padding.total == 0)
+                                  fromOnePixel: ConvTranspose2d.fromOnePixel(input: shape, padding: padding))
         let dnnl = route.usesDNNL
         let outLayout = route.outputLayout(backend, output: out)
         // oneDNN's fast kernels read a wide input blocked (plain, it gets its reference code) and a thin one plain.

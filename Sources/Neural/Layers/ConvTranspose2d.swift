@@ -61,9 +61,12 @@ public final class ConvTranspose2d: Layer {
         // A forward-only partner keeps no input gradient (one sample's worth stands in).
         dx = Tensor(owner == nil ? input : input.batch(1), layout: inputLayout)
         runsBackward = owner == nil
-        fromOnePixel = input.plane == 1 && padding.total == 0
+        fromOnePixel = Self.fromOnePixel(input: input, padding: padding)
         workspace.require(columns: geometry.patch * input.n * input.plane, staging: input.count)
     }
+
+    /// Whether a layer on `input` with `padding` runs from one pixel (`forwardFromOnePixel`).
+    public static func fromOnePixel(input: Shape, padding: Padding) -> Bool { input.plane == 1 && padding.total == 0 }
 
     /// Bytes of output and input gradient for `input`.
     public static func bytes(input: Shape, outChannels: Int, outHeight: Int, outWidth: Int) -> Int {

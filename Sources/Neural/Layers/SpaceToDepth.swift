@@ -5,7 +5,7 @@
 /// `g = 2·dh + dw`. A `k×k` stride-2 convolution of `x` is then a `k/2 × k/2` stride-1 one of `x'`
 /// without padding, with weights `W'[o, g·C + c, a, b] = W[o, c, 2a + dh, 2b + dw]`: output pixel
 /// `(i, j)` reads padded rows `2i + 2a + dh`. The input gradient comes back the same way
-/// (`depthToSpace`, the padding dropped). Only the pixels are moved, so the sums are the same
+/// (`unfold`, the padding dropped). Only the pixels are moved, so the sums are the same
 /// terms as the direct convolution's (in another order).
 ///
 /// Why: oneDNN 2.6.3's direct kernel is slow on a small output (D's 256 → 512 layer, 8×8 → 4×4:
@@ -14,8 +14,9 @@
 /// timings of both forms). The weight gradient stays direct (43 against 45 folded). Larger
 /// outputs gain nothing (D's 32 → 16 layer: 25.6 against 24.1 forward), hence the rule. In a
 /// whole step (one thread, medians of interleaved `bench` runs): D's layer forward 122 → 94 ms,
-/// 64×64×3 52.5 → 54.3 img/s, 32×32×1 (its 128 → 256 layer) 298 → 311. With oneDNN held to AVX2 (8-channel blocks) folding is slower
-/// (that layer's forward 181 → 257 ms per step), so it needs 16-channel blocks (AVX-512).
+/// 64×64×3 52.5 → 54.3 img/s, 32×32×1 (its 128 → 256 layer) 298 → 311. With oneDNN held to
+/// AVX2 (8-channel blocks) folding is slower (that layer's forward 181 → 257 ms per step), so
+/// it needs 16-channel blocks (AVX-512).
 enum SpaceToDepth {
     /// Whether a convolution runs folded: stride 2, an even kernel, equal padding on both sides
     /// of an even padded size, whole 16-channel blocks, and at most 16 output pixels.
