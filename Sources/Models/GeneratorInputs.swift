@@ -1,4 +1,3 @@
-import Models
 import Neural
 
 /// G's inputs for a batch, and the labels and codes behind them (the targets of the
